@@ -1,0 +1,70 @@
+// Package vfs is the file system seam of Basalt: every disk access of the
+// storage core goes through an FS, so that tests can fail writes, fsyncs and
+// reads on one disk, or corrupt bytes, without touching the code under test.
+//
+// Default is the operating system's file system. ErrorFS (errorfs.go) wraps
+// any FS and injects errors by operation and path.
+//
+// Concurrency: implementations are safe for concurrent use.
+package vfs
+
+import (
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// File is an open file.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Writer
+	io.Closer
+	Sync() error
+	Stat() (os.FileInfo, error)
+	Name() string
+}
+
+// FS is the set of file system operations the storage core uses.
+type FS interface {
+	// Create creates (or truncates) a file for writing.
+	Create(name string) (File, error)
+	// Open opens a file for reading.
+	Open(name string) (File, error)
+	Rename(oldname, newname string) error
+	Remove(name string) error
+	RemoveAll(name string) error
+	MkdirAll(name string, perm fs.FileMode) error
+	ReadDir(name string) ([]os.DirEntry, error)
+	Stat(name string) (os.FileInfo, error)
+	// SyncDir fsyncs a directory, making renames and creations in it durable.
+	SyncDir(name string) error
+}
+
+// Default is the operating system's file system.
+var Default FS = osFS{}
+
+type osFS struct{}
+
+func (osFS) Create(name string) (File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+}
+func (osFS) Open(name string) (File, error)               { return os.Open(name) }
+func (osFS) Rename(o, n string) error                     { return os.Rename(o, n) }
+func (osFS) Remove(name string) error                     { return os.Remove(name) }
+func (osFS) RemoveAll(name string) error                  { return os.RemoveAll(name) }
+func (osFS) MkdirAll(name string, perm fs.FileMode) error { return os.MkdirAll(name, perm) }
+func (osFS) ReadDir(name string) ([]os.DirEntry, error)   { return os.ReadDir(name) }
+func (osFS) Stat(name string) (os.FileInfo, error)        { return os.Stat(name) }
+func (osFS) SyncDir(name string) error {
+	d, err := os.Open(filepath.Clean(name))
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
