@@ -197,3 +197,22 @@ func (f *errFile) Sync() error {
 	}
 	return f.File.Sync()
 }
+
+// Checker is implemented by file systems that inject faults; storage that
+// does its I/O outside the FS (an embedded database) asks it before each
+// operation, so one ErrorFS governs all of a disk's I/O.
+type Checker interface {
+	Check(op Op, path string) error
+}
+
+// Check implements Checker.
+func (e *ErrorFS) Check(op Op, path string) error { return e.fail(op, path) }
+
+// Check asks fsys whether op on path should fail; file systems that do not
+// inject faults always say no.
+func Check(fsys FS, op Op, path string) error {
+	if c, ok := fsys.(Checker); ok {
+		return c.Check(op, path)
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package objectd
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/basaltstore/basalt/objectd/disk"
+)
+
+// ValidBucketName checks a bucket name against S3's rules.
+func ValidBucketName(name string) error {
+	bad := func(why string) error { return fmt.Errorf("%w: bucket name %q %s", ErrInvalidArgument, name, why) }
+	if len(name) < 3 || len(name) > 63 {
+		return bad("must be 3 to 63 characters long")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return bad("may hold only lowercase letters, digits, '.' and '-'")
+		}
+	}
+	first, last := name[0], name[len(name)-1]
+	if first == '.' || first == '-' || last == '.' || last == '-' {
+		return bad("must begin and end with a letter or digit")
+	}
+	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
+		return bad("must not hold adjacent periods or a period beside a hyphen")
+	}
+	if net.ParseIP(name) != nil {
+		return bad("must not be an IP address")
+	}
+	if strings.HasPrefix(name, "xn--") || strings.HasPrefix(name, "sthree-") || strings.HasSuffix(name, "-s3alias") || strings.HasSuffix(name, "--ol-s3") {
+		return bad("uses a reserved prefix or suffix")
+	}
+	return nil
+}
+
+func (s *Store) loadBuckets() error {
+	count := map[string]int{}
+	created := map[string]int64{}
+	have := make([]map[string]bool, len(s.disks))
+	for i, d := range s.disks {
+		if d == nil {
+			continue
+		}
+		have[i] = map[string]bool{}
+		it, err := d.NewIterator([]byte("b/"), nil, true)
+		if err != nil {
+			s.log.Warn("cannot read buckets", "disk", d.Root(), "err", err)
+			continue
+		}
+		for ; it.Valid(); it.Next() {
+			name := string(it.Key()[2:])
+			v, err := it.Value(nil)
+			if err != nil {
+				continue
+			}
+			t, _ := binary.Varint(v)
+			count[name]++
+			have[i][name] = true
+			if c, ok := created[name]; !ok || t < c {
+				created[name] = t
+			}
+		}
+		it.Close()
+	}
+	for name, c := range count {
+		if c < s.cfg.DataShards {
+			continue
+		}
+		s.buckets[name] = BucketInfo{Name: name, Created: time.Unix(0, created[name]).UTC()}
+		// Give the bucket back to disks that lack it (new or replaced disks).
+		for i, d := range s.disks {
+			if d != nil && !have[i][name] {
+				val := binary.AppendVarint(nil, created[name])
+				_ = d.Update(func(t disk.Txn) error { return t.Set(bucketKey(name), val) })
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) checkBucket(bucket string) error {
+	s.bucketMu.RLock()
+	_, ok := s.buckets[bucket]
+	s.bucketMu.RUnlock()
+	if !ok {
+		return ErrNoSuchBucket
+	}
+	return nil
+}
+
+// forAllDisks runs fn on every online disk and returns how many succeeded.
+func (s *Store) forAllDisks(fn func(d *disk.Disk) error) int {
+	n := 0
+	for _, d := range s.disks {
+		if d == nil {
+			continue
+		}
+		if err := fn(d); err != nil {
+			s.log.Warn("disk operation failed", "disk", d.Root(), "err", err)
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// MakeBucket creates a bucket.
+func (s *Store) MakeBucket(ctx context.Context, bucket string) error {
+	if err := ValidBucketName(bucket); err != nil {
+		return err
+	}
+	s.bucketMu.Lock()
+	defer s.bucketMu.Unlock()
+	if _, ok := s.buckets[bucket]; ok {
+		return ErrBucketExists
+	}
+	now := s.now()
+	val := binary.AppendVarint(nil, now)
+	n := s.forAllDisks(func(d *disk.Disk) error {
+		return d.Update(func(t disk.Txn) error { return t.Set(bucketKey(bucket), val) })
+	})
+	if n < s.writeQuorum() {
+		s.forAllDisks(func(d *disk.Disk) error {
+			return d.Update(func(t disk.Txn) error { return t.Delete(bucketKey(bucket)) })
+		})
+		return fmt.Errorf("%w: bucket recorded on %d disks", ErrWriteQuorum, n)
+	}
+	s.buckets[bucket] = BucketInfo{Name: bucket, Created: time.Unix(0, now).UTC()}
+	return nil
+}
+
+// DeleteBucket removes an empty bucket, aborting its multipart uploads.
+func (s *Store) DeleteBucket(ctx context.Context, bucket string) error {
+	s.bucketMu.Lock()
+	defer s.bucketMu.Unlock()
+	if _, ok := s.buckets[bucket]; !ok {
+		return ErrNoSuchBucket
+	}
+	res, err := s.listObjects(bucket, ListOptions{MaxKeys: 1})
+	if err != nil {
+		return err
+	}
+	if len(res.Objects) > 0 {
+		return ErrBucketNotEmpty
+	}
+	ups, err := s.listUploads(bucket, ListUploadsOptions{MaxUploads: 100000})
+	if err == nil {
+		for _, u := range ups.Uploads {
+			_ = s.abortUpload(bucket, u.Key, u.UploadID)
+		}
+	}
+	n := s.forAllDisks(func(d *disk.Disk) error {
+		return d.Update(func(t disk.Txn) error { return t.Delete(bucketKey(bucket)) })
+	})
+	if n < s.writeQuorum() {
+		return fmt.Errorf("%w: bucket removed from %d disks", ErrWriteQuorum, n)
+	}
+	delete(s.buckets, bucket)
+	return nil
+}
+
+// BucketInfo describes one bucket.
+func (s *Store) BucketInfo(ctx context.Context, bucket string) (BucketInfo, error) {
+	s.bucketMu.RLock()
+	defer s.bucketMu.RUnlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return BucketInfo{}, ErrNoSuchBucket
+	}
+	return b, nil
+}
+
+// ListBuckets lists every bucket by name.
+func (s *Store) ListBuckets(ctx context.Context) ([]BucketInfo, error) {
+	s.bucketMu.RLock()
+	out := make([]BucketInfo, 0, len(s.buckets))
+	for _, b := range s.buckets {
+		out = append(out, b)
+	}
+	s.bucketMu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

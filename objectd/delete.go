@@ -1,0 +1,82 @@
+package objectd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/basaltstore/basalt/objectd/disk"
+)
+
+// DeleteObject removes an object; removing a missing key is not an error.
+// The records go first (under the key's lock, on a write quorum), then the
+// data they pointed to.
+func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
+	s.bucketMu.RLock()
+	defer s.bucketMu.RUnlock()
+	if _, ok := s.buckets[bucket]; !ok {
+		return ErrNoSuchBucket
+	}
+	if ValidKey(key) != nil {
+		return nil
+	}
+	mu := s.lock(bucket, key)
+	mu.Lock()
+	defer mu.Unlock()
+	set := s.set(bucket, key)
+	okey := objectKey(bucket, key)
+	olds, errs := s.readRecords(set, okey)
+	present, answered := 0, 0
+	for j := range set {
+		if errs[j] == nil {
+			answered++
+			if olds[j] != nil {
+				present++
+			}
+		}
+	}
+	if present == 0 {
+		if answered < s.cfg.DataShards {
+			return fmt.Errorf("%w: %d of %d disks answered", ErrReadQuorum, answered, len(set))
+		}
+		return nil
+	}
+	done := make([]bool, len(set))
+	n := 0
+	for j, d := range set {
+		if d == nil || errs[j] != nil {
+			continue
+		}
+		if olds[j] == nil {
+			done[j] = true
+			n++
+			continue
+		}
+		err := d.Update(func(t disk.Txn) error { return t.Delete(okey) })
+		if err != nil {
+			s.log.Warn("metadata delete failed", "disk", d.Root(), "err", err)
+			continue
+		}
+		done[j] = true
+		n++
+	}
+	if n < s.writeQuorum() {
+		for j, d := range set {
+			if done[j] && olds[j] != nil {
+				s.restoreRecord(d, okey, olds[j])
+			}
+		}
+		return fmt.Errorf("%w: delete recorded on %d disks", ErrWriteQuorum, n)
+	}
+	for j, d := range set {
+		if done[j] && olds[j] != nil {
+			s.dropData(d, olds[j], true)
+		}
+	}
+	return nil
+}
+
+// restoreRecord puts back a record removed by a delete that did not reach
+// its quorum (its data is still there).
+func (s *Store) restoreRecord(d *disk.Disk, key []byte, old *record) {
+	_ = d.Update(func(t disk.Txn) error { return t.Set(key, old.marshal()) })
+}

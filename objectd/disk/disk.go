@@ -1,0 +1,445 @@
+package disk
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/basaltstore/basalt/internal/vfs"
+)
+
+// Errors of this package.
+var (
+	ErrNotFound    = errors.New("disk: not found")
+	ErrClosed      = errors.New("disk: closed")
+	ErrBadFormat   = errors.New("disk: unrecognised FORMAT file")
+	ErrBadDataID   = errors.New("disk: malformed data id")
+	errWriteClosed = errors.New("disk: shard writer already finished")
+)
+
+const formatVersion = 1
+
+// Format is the identity record at the root of a disk.
+type Format struct {
+	Version int    `json:"version"`
+	DiskID  string `json:"disk_id"`
+}
+
+// Options tune a disk.
+type Options struct {
+	// MetaCacheBytes is badger's block cache size (default 16 MiB).
+	MetaCacheBytes int64
+	// MemTableBytes is badger's memtable size (default 16 MiB).
+	MemTableBytes int64
+	Logger        *slog.Logger
+}
+
+// Disk is one local disk.
+type Disk struct {
+	root   string
+	fs     vfs.FS
+	db     *badger.DB
+	format Format
+	log    *slog.Logger
+	// Fresh is true when the disk was formatted by this Open (a new or
+	// replaced disk that holds nothing yet).
+	Fresh bool
+}
+
+// Open opens (and, when empty or missing, formats) the disk at root.
+func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MetaCacheBytes == 0 {
+		opts.MetaCacheBytes = 16 << 20
+	}
+	if opts.MemTableBytes == 0 {
+		opts.MemTableBytes = 16 << 20
+	}
+	d := &Disk{root: root, fs: fsys, log: opts.Logger.With("disk", root)}
+	if err := fsys.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("disk: create %s: %w", root, err)
+	}
+	if err := d.loadFormat(); err != nil {
+		return nil, err
+	}
+	// Leftovers of writes interrupted by a crash are never visible: remove them.
+	if err := fsys.RemoveAll(filepath.Join(root, "tmp")); err != nil {
+		return nil, fmt.Errorf("disk: clean tmp: %w", err)
+	}
+	for _, dir := range []string{"tmp", "meta"} {
+		if err := fsys.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			return nil, fmt.Errorf("disk: create %s: %w", dir, err)
+		}
+	}
+	for i := 0; i < 256; i++ {
+		if err := fsys.MkdirAll(filepath.Join(root, "shards", fmt.Sprintf("%02x", i)), 0o755); err != nil {
+			return nil, fmt.Errorf("disk: create shard dirs: %w", err)
+		}
+	}
+	if err := vfs.Check(fsys, vfs.OpOpen, d.metaPath()); err != nil {
+		return nil, fmt.Errorf("disk: open metadata: %w", err)
+	}
+	bopts := badger.DefaultOptions(d.metaPath()).
+		WithSyncWrites(true).
+		WithMemTableSize(opts.MemTableBytes).
+		WithNumMemtables(2).
+		WithBlockCacheSize(opts.MetaCacheBytes).
+		WithNumCompactors(2).
+		WithValueThreshold(4 << 10).
+		WithValueLogFileSize(256 << 20).
+		WithCompression(options.None).
+		WithDetectConflicts(false).
+		WithMetricsEnabled(false).
+		WithLogger(badgerLogger{d.log})
+	db, err := badger.Open(bopts)
+	if err != nil {
+		return nil, fmt.Errorf("disk: open metadata of %s: %w", root, err)
+	}
+	d.db = db
+	return d, nil
+}
+
+func (d *Disk) metaPath() string { return filepath.Join(d.root, "meta") }
+
+func (d *Disk) loadFormat() error {
+	p := filepath.Join(d.root, "FORMAT")
+	f, err := d.fs.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		id := make([]byte, 16)
+		_, _ = rand.Read(id)
+		d.format = Format{Version: formatVersion, DiskID: hex.EncodeToString(id)}
+		b, _ := json.Marshal(d.format)
+		if err := d.writeFileAtomic(p, b); err != nil {
+			return fmt.Errorf("disk: write FORMAT: %w", err)
+		}
+		d.Fresh = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("disk: open FORMAT: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return fmt.Errorf("disk: read FORMAT: %w", err)
+	}
+	if err := json.Unmarshal(b, &d.format); err != nil || d.format.Version != formatVersion || d.format.DiskID == "" {
+		return fmt.Errorf("%w: %s", ErrBadFormat, p)
+	}
+	return nil
+}
+
+func (d *Disk) writeFileAtomic(p string, b []byte) error {
+	tmp := p + ".tmp"
+	f, err := d.fs.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := d.fs.Rename(tmp, p); err != nil {
+		return err
+	}
+	return d.fs.SyncDir(filepath.Dir(p))
+}
+
+// Root is the disk's directory.
+func (d *Disk) Root() string { return d.root }
+
+// ID is the disk's identity from its FORMAT file.
+func (d *Disk) ID() string { return d.format.DiskID }
+
+// Close closes the metadata database.
+func (d *Disk) Close() error {
+	if d.db == nil {
+		return nil
+	}
+	err := d.db.Close()
+	d.db = nil
+	return err
+}
+
+// Healthy checks that the disk answers: its root can be stat'ed and its
+// metadata database is open.
+func (d *Disk) Healthy() error {
+	if d.db == nil || d.db.IsClosed() {
+		return ErrClosed
+	}
+	if err := vfs.Check(d.fs, vfs.OpStat, d.metaPath()); err != nil {
+		return err
+	}
+	_, err := d.fs.Stat(filepath.Join(d.root, "FORMAT"))
+	return err
+}
+
+// ---- shard files ----
+
+func validDataID(id string) bool {
+	if len(id) < 4 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Disk) shardPath(dataID string) string {
+	return filepath.Join(d.root, "shards", dataID[:2], dataID)
+}
+
+// ShardWriter writes one shard file; Commit makes it durable under its name.
+type ShardWriter struct {
+	d      *Disk
+	f      vfs.File
+	tmp    string
+	final  string
+	done   bool
+	err    error
+	offset int64
+}
+
+// CreateShard starts writing the shard file for dataID.
+func (d *Disk) CreateShard(dataID string) (*ShardWriter, error) {
+	if !validDataID(dataID) {
+		return nil, ErrBadDataID
+	}
+	tmp := filepath.Join(d.root, "tmp", dataID)
+	f, err := d.fs.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("disk: create shard: %w", err)
+	}
+	return &ShardWriter{d: d, f: f, tmp: tmp, final: d.shardPath(dataID)}, nil
+}
+
+// Write appends to the shard. After an error every later call fails.
+func (w *ShardWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.done {
+		return 0, errWriteClosed
+	}
+	n, err := w.f.Write(p)
+	w.offset += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("disk: write shard: %w", err)
+		return n, w.err
+	}
+	return n, nil
+}
+
+// Commit fsyncs the file, renames it to its final name and fsyncs the
+// directory. On error the temporary file is removed.
+func (w *ShardWriter) Commit() error {
+	if w.done {
+		return errWriteClosed
+	}
+	w.done = true
+	if w.err != nil {
+		w.cleanup()
+		return w.err
+	}
+	if err := w.f.Sync(); err != nil {
+		w.cleanup()
+		return fmt.Errorf("disk: sync shard: %w", err)
+	}
+	if err := w.f.Close(); err != nil {
+		_ = w.d.fs.Remove(w.tmp)
+		return fmt.Errorf("disk: close shard: %w", err)
+	}
+	if err := w.d.fs.Rename(w.tmp, w.final); err != nil {
+		_ = w.d.fs.Remove(w.tmp)
+		return fmt.Errorf("disk: rename shard: %w", err)
+	}
+	if err := w.d.fs.SyncDir(filepath.Dir(w.final)); err != nil {
+		return fmt.Errorf("disk: sync shard dir: %w", err)
+	}
+	return nil
+}
+
+// Abort discards the shard being written.
+func (w *ShardWriter) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.cleanup()
+}
+
+func (w *ShardWriter) cleanup() {
+	_ = w.f.Close()
+	_ = w.d.fs.Remove(w.tmp)
+}
+
+// OpenShard opens a committed shard file for reading.
+func (d *Disk) OpenShard(dataID string) (vfs.File, error) {
+	if !validDataID(dataID) {
+		return nil, ErrBadDataID
+	}
+	f, err := d.fs.Open(d.shardPath(dataID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: shard %s", ErrNotFound, dataID)
+	}
+	return f, err
+}
+
+// RemoveShard deletes a shard file; a missing file is not an error.
+func (d *Disk) RemoveShard(dataID string) error {
+	if !validDataID(dataID) {
+		return ErrBadDataID
+	}
+	err := d.fs.Remove(d.shardPath(dataID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// ShardPath returns where the shard file for dataID lives (for tests and
+// tools that inspect a disk).
+func (d *Disk) ShardPath(dataID string) string { return d.shardPath(dataID) }
+
+// ---- metadata ----
+
+// Txn is a metadata transaction.
+type Txn struct {
+	t *badger.Txn
+}
+
+// Get returns a copy of the value at key, or ErrNotFound.
+func (t Txn) Get(key []byte) ([]byte, error) {
+	it, err := t.t.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return it.ValueCopy(nil)
+}
+
+// Set writes key.
+func (t Txn) Set(key, val []byte) error { return t.t.Set(key, val) }
+
+// Delete removes key.
+func (t Txn) Delete(key []byte) error { return t.t.Delete(key) }
+
+// Update runs fn in a read-write transaction and commits it durably.
+func (d *Disk) Update(fn func(Txn) error) error {
+	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {
+		return err
+	}
+	if d.db == nil {
+		return ErrClosed
+	}
+	err := d.db.Update(func(t *badger.Txn) error { return fn(Txn{t}) })
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("disk: transaction too big: %w", err)
+	}
+	return err
+}
+
+// Get reads one key.
+func (d *Disk) Get(key []byte) ([]byte, error) {
+	if err := vfs.Check(d.fs, vfs.OpRead, d.metaPath()); err != nil {
+		return nil, err
+	}
+	if d.db == nil {
+		return nil, ErrClosed
+	}
+	var out []byte
+	err := d.db.View(func(t *badger.Txn) error {
+		var err error
+		out, err = Txn{t}.Get(key)
+		return err
+	})
+	return out, err
+}
+
+// Iterator walks keys in order within a prefix.
+type Iterator struct {
+	txn    *badger.Txn
+	it     *badger.Iterator
+	prefix []byte
+}
+
+// NewIterator opens an iterator over keys with prefix, positioned at the
+// first key >= start (start must have the prefix, or be nil).
+func (d *Disk) NewIterator(prefix, start []byte, prefetch bool) (*Iterator, error) {
+	if err := vfs.Check(d.fs, vfs.OpRead, d.metaPath()); err != nil {
+		return nil, err
+	}
+	if d.db == nil {
+		return nil, ErrClosed
+	}
+	txn := d.db.NewTransaction(false)
+	o := badger.DefaultIteratorOptions
+	o.Prefix = prefix
+	o.PrefetchValues = prefetch
+	o.PrefetchSize = 64
+	it := txn.NewIterator(o)
+	if start == nil || bytes.Compare(start, prefix) < 0 {
+		start = prefix
+	}
+	it.Seek(start)
+	return &Iterator{txn: txn, it: it, prefix: prefix}, nil
+}
+
+// Valid reports whether the iterator is at a key.
+func (i *Iterator) Valid() bool { return i.it.ValidForPrefix(i.prefix) }
+
+// Key is the current key (valid until Next).
+func (i *Iterator) Key() []byte { return i.it.Item().Key() }
+
+// Value copies the current value into buf.
+func (i *Iterator) Value(buf []byte) ([]byte, error) { return i.it.Item().ValueCopy(buf) }
+
+// Next advances.
+func (i *Iterator) Next() { i.it.Next() }
+
+// Seek moves to the first key >= key.
+func (i *Iterator) Seek(key []byte) { i.it.Seek(key) }
+
+// Close releases the iterator.
+func (i *Iterator) Close() {
+	i.it.Close()
+	i.txn.Discard()
+}
+
+// badgerLogger sends badger's messages to slog, keeping only warnings and
+// errors (badger is chatty at INFO).
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn(fmt.Sprintf(f, a...), "component", "badger")
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}

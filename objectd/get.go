@@ -1,0 +1,364 @@
+package objectd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/basaltstore/basalt/objectd/disk"
+	"github.com/basaltstore/basalt/objectd/shardfmt"
+)
+
+// lookup resolves the current version of an object.
+func (s *Store) lookup(bucket, key string) (*record, []*disk.Disk, []bool, error) {
+	if err := s.checkBucket(bucket); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := ValidKey(key); err != nil {
+		return nil, nil, nil, ErrNoSuchKey
+	}
+	set := s.set(bucket, key)
+	recs, errs := s.readRecords(set, objectKey(bucket, key))
+	best, holders, err := s.resolve(recs, errs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// A disk of the set that lacks the version (or could not say) needs it back.
+	for j := range holders {
+		if !holders[j] {
+			s.queueHeal(bucket, key)
+			break
+		}
+	}
+	return best, set, holders, nil
+}
+
+// HeadObject returns an object's metadata, answered by the metadata records
+// alone.
+func (s *Store) HeadObject(ctx context.Context, bucket, key string) (ObjectInfo, error) {
+	rec, _, _, err := s.lookup(bucket, key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return rec.info(bucket, key), nil
+}
+
+// GetObject returns the object's info and a reader of the selected bytes.
+// The reader must be closed. Conditions can be checked on the info before
+// reading: nothing is read from disk until the first Read.
+//
+// The reader reads only the data shards of the stripes it needs and decodes
+// only when one of them is missing or fails its checksum; a shard found bad
+// is queued for repair and never returned.
+func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error) {
+	rec, set, holders, err := s.lookup(bucket, key)
+	if err != nil {
+		return ObjectInfo{}, nil, err
+	}
+	oi := rec.info(bucket, key)
+	start, length := opts.Offset, opts.Length
+	if opts.PartNumber > 0 {
+		if !rec.Multipart {
+			if opts.PartNumber != 1 {
+				return oi, nil, ErrInvalidPart
+			}
+		} else {
+			if opts.PartNumber > len(rec.Parts) {
+				return oi, nil, ErrInvalidPart
+			}
+			off := int64(0)
+			for _, p := range rec.Parts[:opts.PartNumber-1] {
+				off += p.Size
+			}
+			start, length = off, rec.Parts[opts.PartNumber-1].Size
+		}
+		if opts.PartNumber == 1 && !rec.Multipart {
+			start, length = 0, rec.Size
+		}
+	}
+	if start < 0 || (start > 0 && start >= rec.Size) {
+		return oi, nil, ErrInvalidRange
+	}
+	if length < 0 || start+length > rec.Size {
+		length = rec.Size - start
+	}
+	or := &objectReader{
+		s: s, ctx: ctx, bucket: bucket, key: key, rec: rec, set: set, holders: holders,
+		pos: start, end: start + length,
+	}
+	return oi, or, nil
+}
+
+// objectReader streams a byte range of one object version, stripe by stripe.
+type objectReader struct {
+	s           *Store
+	ctx         context.Context
+	bucket, key string
+	rec         *record
+	set         []*disk.Disk
+	holders     []bool
+
+	pos, end int64 // next object byte to produce, and the end of the range
+
+	out    *[]byte // current stripe's bytes [outOff, outOff+len)
+	outBuf []byte
+	shards *[][]byte // pooled full-capacity buffers, one per shard
+	view   [][]byte  // this stripe's shard payloads (sub-slices of shards)
+
+	part     int // index of the open part, -1 for none
+	partOff  int64
+	readers  []*shardfmt.Reader
+	closers  []io.Closer
+	bad      []bool
+	healSent bool
+	err      error
+}
+
+func (r *objectReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(r.outBuf) == 0 {
+		if r.pos >= r.end {
+			return 0, io.EOF
+		}
+		if err := r.fill(); err != nil {
+			r.err = err
+			return 0, err
+		}
+	}
+	n := copy(p, r.outBuf)
+	r.outBuf = r.outBuf[n:]
+	return n, nil
+}
+
+// WriteTo lets io.Copy stream stripes without an intermediate buffer.
+func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if len(r.outBuf) == 0 {
+			if r.err != nil {
+				return total, r.err
+			}
+			if r.pos >= r.end {
+				return total, nil
+			}
+			if err := r.fill(); err != nil {
+				r.err = err
+				return total, err
+			}
+		}
+		n, err := w.Write(r.outBuf)
+		total += int64(n)
+		r.outBuf = r.outBuf[n:]
+		if err != nil {
+			r.err = err
+			return total, err
+		}
+	}
+}
+
+func (r *objectReader) Close() error {
+	r.closeParts()
+	if r.out != nil {
+		r.s.pools.putStripe(r.out)
+		r.out = nil
+	}
+	if r.shards != nil {
+		r.s.pools.putShards(r.shards)
+		r.shards = nil
+	}
+	r.outBuf = nil
+	if r.err == nil {
+		r.err = errors.New("objectd: reader closed")
+	}
+	return nil
+}
+
+func (r *objectReader) closeParts() {
+	for _, c := range r.closers {
+		if c != nil {
+			c.Close()
+		}
+	}
+	r.readers, r.closers = nil, nil
+}
+
+// fill produces the bytes of the stripe holding r.pos, up to r.end.
+func (r *objectReader) fill() error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	if r.out == nil {
+		r.out = r.s.pools.getStripe()
+		r.shards = r.s.pools.getShards()
+		r.view = make([][]byte, len(*r.shards))
+		r.part = -1
+	}
+	// Find the part holding pos.
+	off := int64(0)
+	pi := 0
+	for ; pi < len(r.rec.Parts); pi++ {
+		if r.pos < off+r.rec.Parts[pi].Size {
+			break
+		}
+		off += r.rec.Parts[pi].Size
+	}
+	if pi == len(r.rec.Parts) {
+		return io.ErrUnexpectedEOF
+	}
+	if pi != r.part {
+		r.closeParts()
+		r.part, r.partOff = pi, off
+		r.bad = make([]bool, len(r.set))
+		r.readers = make([]*shardfmt.Reader, len(r.set))
+		r.closers = make([]io.Closer, len(r.set))
+	}
+	part := &r.rec.Parts[pi]
+	inPart := r.pos - r.partOff
+	stripe := inPart / int64(r.rec.BlockSize)
+	stripeStart := stripe * int64(r.rec.BlockSize)
+	stripeLen := r.s.codec.StripeLen(part.Size, stripe)
+	lo := int(inPart - stripeStart)
+	hi := stripeLen
+	if rem := r.end - r.partOff - stripeStart; rem < int64(hi) {
+		hi = int(rem)
+	}
+	if err := r.readStripe(part, stripe, stripeLen, lo, hi); err != nil {
+		return err
+	}
+	n := hi - lo
+	r.outBuf = (*r.out)[:n]
+	r.pos += int64(n)
+	return nil
+}
+
+// readStripe puts stripe bytes [lo, hi) of the part into r.out.
+func (r *objectReader) readStripe(part *partRecord, stripe int64, stripeLen, lo, hi int) error {
+	k := r.rec.K
+	shards := r.view
+	sl := r.s.codec.ShardLen(stripeLen)
+	for i := range shards {
+		shards[i] = (*r.shards)[i][:0]
+	}
+	// Data shards that hold bytes of [lo, hi).
+	first, last := lo/sl, (hi-1)/sl
+	need := 0
+	failed := false
+	for j := first; j <= last; j++ {
+		need++
+		if !r.readShard(part, j, stripe) {
+			failed = true
+		}
+	}
+	if failed {
+		// Gather any k shards and rebuild the data shards.
+		have := 0
+		for j := range shards {
+			if len(shards[j]) > 0 {
+				have++
+			}
+		}
+		for j := 0; j < len(shards) && have < k; j++ {
+			if len(shards[j]) > 0 || r.bad[j] {
+				continue
+			}
+			if r.readShard(part, j, stripe) {
+				have++
+			}
+		}
+		if have < k {
+			return fmt.Errorf("%w: %s/%s: only %d of %d shards readable", ErrReadQuorum, r.bucket, r.key, have, k)
+		}
+		if err := r.s.codec.Reconstruct(shards, true); err != nil {
+			return fmt.Errorf("%w: %s/%s: %v", ErrReadQuorum, r.bucket, r.key, err)
+		}
+	}
+	w := sliceWriter{buf: (*r.out)[:0]}
+	if err := r.s.codec.WriteData(&w, shards, stripeLen, lo, hi-lo); err != nil {
+		return fmt.Errorf("objectd: join stripe: %w", err)
+	}
+	*r.out = w.buf[:cap(w.buf)]
+	return nil
+}
+
+type sliceWriter struct{ buf []byte }
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+// readShard reads block `stripe` of shard j into the shard buffers; false
+// (and the shard marked bad) when it is missing, unreadable or corrupt.
+func (r *objectReader) readShard(part *partRecord, j int, stripe int64) bool {
+	if r.bad[j] || !r.holders[j] || r.set[j] == nil {
+		r.bad[j] = true
+		return false
+	}
+	rd := r.readers[j]
+	if rd == nil {
+		var err error
+		rd, err = r.openShard(part, j)
+		if err != nil {
+			r.markBad(j, err)
+			return false
+		}
+		r.readers[j] = rd
+	}
+	buf := (*r.shards)[j]
+	b, err := rd.ReadBlock(stripe, buf[:cap(buf)])
+	if err != nil {
+		r.markBad(j, err)
+		r.view[j] = buf[:0]
+		return false
+	}
+	r.view[j] = b
+	return true
+}
+
+func (r *objectReader) openShard(part *partRecord, j int) (*shardfmt.Reader, error) {
+	d := r.set[j]
+	var ra io.ReaderAt
+	if part.Inline {
+		b, err := d.Get(inlineKey(part.DataID))
+		if err != nil {
+			return nil, err
+		}
+		ra = bytes.NewReader(b)
+	} else {
+		f, err := d.OpenShard(part.DataID)
+		if err != nil {
+			return nil, err
+		}
+		r.closers[j] = f
+		ra = f
+	}
+	rd, err := shardfmt.NewReader(ra)
+	if err != nil {
+		return nil, err
+	}
+	h := rd.Header()
+	if int(h.Index) != j || int(h.K) != r.rec.K || int(h.M) != r.rec.M {
+		return nil, fmt.Errorf("%w: shard %d of %s has header for shard %d (%d+%d)", shardfmt.ErrBadHeader, j, part.DataID, h.Index, h.K, h.M)
+	}
+	return rd, nil
+}
+
+func (r *objectReader) markBad(j int, err error) {
+	r.bad[j] = true
+	r.s.log.Warn("bad shard", "bucket", r.bucket, "key", r.key, "shard", j, "disk", diskName(r.set[j]), "err", err)
+	if !r.healSent {
+		r.healSent = true
+		r.s.queueHeal(r.bucket, r.key)
+	}
+}
+
+func diskName(d *disk.Disk) string {
+	if d == nil {
+		return "offline"
+	}
+	return d.Root()
+}

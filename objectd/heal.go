@@ -1,0 +1,313 @@
+package objectd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/basaltstore/basalt/objectd/disk"
+	"github.com/basaltstore/basalt/objectd/shardfmt"
+)
+
+// healTask names an object to check and repair.
+type healTask struct{ bucket, key string }
+
+// queueHeal asks the healer to look at an object: a read met a missing or
+// corrupt shard, or a write reached fewer than all disks of its set.
+// Duplicate requests for one object are merged; when the queue is full the
+// request is dropped (the scrubber finds the object again).
+func (s *Store) queueHeal(bucket, key string) {
+	name := bucket + "/" + key
+	if _, dup := s.healing.LoadOrStore(name, true); dup {
+		return
+	}
+	select {
+	case s.heal <- healTask{bucket, key}:
+	default:
+		s.healing.Delete(name)
+	}
+}
+
+func (s *Store) healLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case t := <-s.heal:
+			s.healing.Delete(t.bucket + "/" + t.key)
+			if err := s.HealObject(t.bucket, t.key); err != nil {
+				s.log.Warn("heal failed", "bucket", t.bucket, "key", t.key, "err", err)
+			}
+		}
+	}
+}
+
+// HealResult says what a heal did.
+type HealResult struct {
+	Rebuilt int // shards rewritten
+}
+
+// HealObject checks every shard of an object's current version and rebuilds
+// the missing and corrupt ones from the others, on the disks of its set.
+func (s *Store) HealObject(bucket, key string) error {
+	_, err := s.healObject(bucket, key)
+	return err
+}
+
+func (s *Store) healObject(bucket, key string) (HealResult, error) {
+	set := s.set(bucket, key)
+	okey := objectKey(bucket, key)
+	recs, errs := s.readRecords(set, okey)
+	best, holders, err := s.resolve(recs, errs)
+	if errors.Is(err, ErrNoSuchKey) {
+		return HealResult{}, nil
+	}
+	if err != nil {
+		return HealResult{}, err
+	}
+	good := make([]bool, len(set))
+	targets := make([]bool, len(set))
+	nGood, nTargets := 0, 0
+	for j, d := range set {
+		if d == nil || errs[j] != nil {
+			continue
+		}
+		if holders[j] && s.verifyShards(d, best, j) == nil {
+			good[j] = true
+			nGood++
+		} else {
+			targets[j] = true
+			nTargets++
+		}
+	}
+	if nTargets == 0 {
+		return HealResult{}, nil
+	}
+	if nGood < best.K {
+		return HealResult{}, fmt.Errorf("%w: %s/%s has %d good shards, %d needed", ErrReadQuorum, bucket, key, nGood, best.K)
+	}
+	inline := make([][][]byte, len(best.Parts)) // [part][slot] encoded shards
+	for pi := range best.Parts {
+		out, err := s.rebuildPart(set, best, &best.Parts[pi], good, targets)
+		if err != nil {
+			return HealResult{}, err
+		}
+		inline[pi] = out
+	}
+	// Commit the records only if the version is still the current one.
+	mu := s.lock(bucket, key)
+	mu.Lock()
+	defer mu.Unlock()
+	recs2, errs2 := s.readRecords(set, okey)
+	cur, _, err := s.resolve(recs2, errs2)
+	if err != nil || cur.VersionID != best.VersionID {
+		return HealResult{}, nil
+	}
+	res := HealResult{}
+	for j, d := range set {
+		if !targets[j] {
+			continue
+		}
+		r := *best
+		r.ShardIndex = j
+		val := r.marshal()
+		old := recs2[j]
+		err := d.Update(func(t disk.Txn) error {
+			for pi, p := range best.Parts {
+				if p.Inline {
+					if err := t.Set(inlineKey(p.DataID), inline[pi][j]); err != nil {
+						return err
+					}
+				}
+			}
+			return t.Set(okey, val)
+		})
+		if err != nil {
+			s.log.Warn("heal: record write failed", "disk", d.Root(), "err", err)
+			continue
+		}
+		if old != nil && old.VersionID != best.VersionID {
+			s.dropData(d, old, true)
+		}
+		res.Rebuilt++
+	}
+	s.log.Info("healed object", "bucket", bucket, "key", key, "shards", res.Rebuilt)
+	return res, nil
+}
+
+// verifyShards reads and checks every block of every part of rec held on d.
+func (s *Store) verifyShards(d *disk.Disk, rec *record, j int) error {
+	for _, p := range rec.Parts {
+		var ra io.ReaderAt
+		if p.Inline {
+			b, err := d.Get(inlineKey(p.DataID))
+			if err != nil {
+				return err
+			}
+			ra = bytes.NewReader(b)
+		} else {
+			f, err := d.OpenShard(p.DataID)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			ra = f
+		}
+		rd, err := shardfmt.NewReader(ra)
+		if err != nil {
+			return err
+		}
+		if h := rd.Header(); int(h.Index) != j || h.Length != s.shardSizeOf(rec, p.Size) {
+			return fmt.Errorf("%w: shard header does not match its record", shardfmt.ErrBadHeader)
+		}
+		if err := rd.Verify(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) shardSizeOf(rec *record, size int64) int64 {
+	if size <= 0 {
+		return 0
+	}
+	bs := int64(rec.BlockSize)
+	sl := func(n int64) int64 { return (n + int64(rec.K) - 1) / int64(rec.K) }
+	return (size/bs)*sl(bs) + sl(size%bs)
+}
+
+// rebuildPart reconstructs the target shards of one part from the good
+// ones, stripe by stripe. File shards are written (atomically replacing a
+// corrupt file of the same name); inline shards are returned encoded.
+func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, targets []bool) ([][]byte, error) {
+	n := len(set)
+	readers := make([]*shardfmt.Reader, n)
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	srcs := 0
+	for j, d := range set {
+		if !good[j] || srcs == rec.K {
+			continue
+		}
+		var ra io.ReaderAt
+		if p.Inline {
+			b, err := d.Get(inlineKey(p.DataID))
+			if err != nil {
+				continue
+			}
+			ra = bytes.NewReader(b)
+		} else {
+			f, err := d.OpenShard(p.DataID)
+			if err != nil {
+				continue
+			}
+			closers = append(closers, f)
+			ra = f
+		}
+		rd, err := shardfmt.NewReader(ra)
+		if err != nil {
+			continue
+		}
+		readers[j] = rd
+		srcs++
+	}
+	if srcs < rec.K {
+		return nil, fmt.Errorf("%w: part %d: %d sources", ErrReadQuorum, p.Number, srcs)
+	}
+	sws := make([]*shardfmt.Writer, n)
+	fws := make([]*disk.ShardWriter, n)
+	bufs := make([]*bytes.Buffer, n)
+	abort := func() {
+		for _, fw := range fws {
+			if fw != nil {
+				fw.Abort()
+			}
+		}
+	}
+	for j, d := range set {
+		if !targets[j] {
+			continue
+		}
+		h := s.header(j, p.Size)
+		h.K, h.M, h.BlockSize = uint8(rec.K), uint8(rec.M), uint32(s.codec.ShardBlockSize())
+		var w io.Writer
+		if p.Inline {
+			bufs[j] = &bytes.Buffer{}
+			w = bufs[j]
+		} else {
+			fw, err := d.CreateShard(p.DataID)
+			if err != nil {
+				abort()
+				return nil, err
+			}
+			fws[j] = fw
+			w = fw
+		}
+		sw, err := shardfmt.NewWriter(w, h)
+		if err != nil {
+			abort()
+			return nil, err
+		}
+		sws[j] = sw
+	}
+	shards := s.pools.getShards()
+	defer s.pools.putShards(shards)
+	raw := make([][]byte, n)
+	copy(raw, *shards)
+	view := make([][]byte, n)
+	stripes := s.codec.Stripes(p.Size)
+	for i := int64(0); i < stripes; i++ {
+		for j := range view {
+			view[j] = raw[j][:0]
+			if readers[j] == nil {
+				continue
+			}
+			b, err := readers[j].ReadBlock(i, raw[j][:cap(raw[j])])
+			if err != nil {
+				abort()
+				return nil, fmt.Errorf("heal: source shard %d: %w", j, err)
+			}
+			view[j] = b
+		}
+		if err := s.codec.Reconstruct(view, false); err != nil {
+			abort()
+			return nil, fmt.Errorf("heal: %w", err)
+		}
+		for j, sw := range sws {
+			if sw == nil {
+				continue
+			}
+			if err := sw.WriteBlock(view[j]); err != nil {
+				abort()
+				return nil, err
+			}
+		}
+	}
+	out := make([][]byte, n)
+	for j, sw := range sws {
+		if sw == nil {
+			continue
+		}
+		if err := sw.Close(); err != nil {
+			abort()
+			return nil, err
+		}
+		if p.Inline {
+			out[j] = bufs[j].Bytes()
+		} else {
+			if err := fws[j].Commit(); err != nil {
+				fws[j] = nil
+				abort()
+				return nil, err
+			}
+			fws[j] = nil
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,179 @@
+package objectd
+
+import (
+	"bytes"
+	"context"
+	"strings"
+
+	"github.com/basaltstore/basalt/objectd/disk"
+)
+
+// ListObjects lists one page of a bucket in key order. The cost of a page
+// is O(page size x disks): every disk's sorted metadata index is walked in
+// step from the marker, and a key whose prefix rolls up under the
+// delimiter is skipped over with one seek.
+func (s *Store) ListObjects(ctx context.Context, bucket string, opts ListOptions) (ListResult, error) {
+	if err := s.checkBucket(bucket); err != nil {
+		return ListResult{}, err
+	}
+	return s.listObjects(bucket, opts)
+}
+
+// mergeIter walks the same key range on every online disk in step.
+type mergeIter struct {
+	its  []*disk.Iterator
+	keys [][]byte // current key of each iterator, nil when exhausted
+}
+
+func (s *Store) newMergeIter(prefix, start []byte) (*mergeIter, int, error) {
+	m := &mergeIter{}
+	for _, d := range s.disks {
+		if d == nil {
+			continue
+		}
+		it, err := d.NewIterator(prefix, start, true)
+		if err != nil {
+			s.log.Warn("listing: disk unreadable", "disk", d.Root(), "err", err)
+			continue
+		}
+		m.its = append(m.its, it)
+	}
+	m.keys = make([][]byte, len(m.its))
+	for i := range m.its {
+		m.load(i)
+	}
+	return m, len(m.its), nil
+}
+
+func (m *mergeIter) load(i int) {
+	if m.its[i].Valid() {
+		m.keys[i] = m.its[i].Key()
+	} else {
+		m.keys[i] = nil
+	}
+}
+
+// min returns the smallest current key, or nil at the end.
+func (m *mergeIter) min() []byte {
+	var best []byte
+	for _, k := range m.keys {
+		if k != nil && (best == nil || bytes.Compare(k, best) < 0) {
+			best = k
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return append([]byte(nil), best...)
+}
+
+// take returns the values of every iterator at key and advances them.
+func (m *mergeIter) take(key []byte) [][]byte {
+	var vals [][]byte
+	for i, k := range m.keys {
+		if k != nil && bytes.Equal(k, key) {
+			v, err := m.its[i].Value(nil)
+			if err == nil {
+				vals = append(vals, v)
+			}
+			m.its[i].Next()
+			m.load(i)
+		}
+	}
+	return vals
+}
+
+func (m *mergeIter) seek(key []byte) {
+	for i := range m.its {
+		if m.keys[i] != nil && bytes.Compare(m.keys[i], key) < 0 {
+			m.its[i].Seek(key)
+			m.load(i)
+		}
+	}
+}
+
+func (m *mergeIter) close() {
+	for _, it := range m.its {
+		it.Close()
+	}
+}
+
+// after returns the smallest key strictly greater than every key with
+// the given prefix: keys are UTF-8, which never holds the byte 0xff.
+func after(prefix []byte) []byte { return append(append([]byte(nil), prefix...), 0xff) }
+
+func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error) {
+	max := opts.MaxKeys
+	if max <= 0 || max > DefaultMaxKeys {
+		max = DefaultMaxKeys
+	}
+	base := objectPrefix(bucket)
+	prefix := append(append([]byte(nil), base...), opts.Prefix...)
+	start := prefix
+	if opts.After != "" && opts.After >= opts.Prefix {
+		start = append(append(append([]byte(nil), base...), opts.After...), 0)
+	}
+	mi, online, err := s.newMergeIter(prefix, start)
+	if err != nil {
+		return ListResult{}, err
+	}
+	defer mi.close()
+	if online < s.cfg.DataShards {
+		return ListResult{}, ErrReadQuorum
+	}
+	var res ListResult
+	for {
+		key := mi.min()
+		if key == nil {
+			break
+		}
+		name := string(key[len(base):])
+		if opts.Delimiter != "" {
+			if i := strings.Index(name[len(opts.Prefix):], opts.Delimiter); i >= 0 {
+				cp := name[:len(opts.Prefix)+i+len(opts.Delimiter)]
+				mi.seek(after(append(append([]byte(nil), base...), cp...)))
+				if cp <= opts.After {
+					continue
+				}
+				if len(res.Objects)+len(res.CommonPrefixes) == max {
+					res.IsTruncated = true
+					break
+				}
+				res.CommonPrefixes = append(res.CommonPrefixes, cp)
+				res.NextAfter = cp
+				continue
+			}
+		}
+		vals := mi.take(key)
+		rec := s.resolveValues(vals)
+		if rec == nil {
+			continue
+		}
+		if len(res.Objects)+len(res.CommonPrefixes) == max {
+			res.IsTruncated = true
+			break
+		}
+		res.Objects = append(res.Objects, rec.info(bucket, name))
+		res.NextAfter = name
+	}
+	return res, nil
+}
+
+// resolveValues applies the read rule of resolve to the records of one key
+// found on the disks: the newest version present on at least k of them.
+func (s *Store) resolveValues(vals [][]byte) *record {
+	if len(vals) < s.cfg.DataShards {
+		return nil
+	}
+	recs := make([]*record, 0, len(vals))
+	for _, v := range vals {
+		if r, err := unmarshalRecord(v); err == nil {
+			recs = append(recs, r)
+		}
+	}
+	best, _, err := s.resolve(recs, make([]error, len(recs)))
+	if err != nil {
+		return nil
+	}
+	return best
+}

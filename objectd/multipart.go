@@ -1,0 +1,490 @@
+package objectd
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/basaltstore/basalt/objectd/checksum"
+	"github.com/basaltstore/basalt/objectd/disk"
+)
+
+// A multipart upload is a record on each disk of the object's set, under
+// u/<bucket>/<key>\x00<uploadID>; each uploaded part is a record under
+// p/<uploadID>/<number> and shard files on the same disks. Completing the
+// upload writes an object record that lists the parts' shard files, so no
+// data is copied.
+
+func (s *Store) readUpload(bucket, key, uploadID string) (*record, []*disk.Disk, error) {
+	if err := s.checkBucket(bucket); err != nil {
+		return nil, nil, err
+	}
+	if !validUploadID(uploadID) || ValidKey(key) != nil {
+		return nil, nil, ErrNoSuchUpload
+	}
+	set := s.set(bucket, key)
+	recs, errs := s.readRecords(set, uploadKey(bucket, key, uploadID))
+	up, _, err := s.resolve(recs, errs)
+	if errors.Is(err, ErrNoSuchKey) {
+		return nil, nil, ErrNoSuchUpload
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return up, set, nil
+}
+
+func validUploadID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+// NewMultipartUpload starts an upload and returns its id.
+func (s *Store) NewMultipartUpload(ctx context.Context, bucket, key string, opts PutOptions) (string, error) {
+	if err := ValidKey(key); err != nil {
+		return "", err
+	}
+	if err := s.checkBucket(bucket); err != nil {
+		return "", err
+	}
+	algo := ""
+	if opts.ChecksumAlgorithm != "" {
+		a, err := checksum.Parse(opts.ChecksumAlgorithm)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+		}
+		algo = string(a)
+	}
+	id := newID()
+	up := &record{
+		ModTime:           s.now(),
+		VersionID:         id,
+		ContentType:       opts.ContentType,
+		Headers:           opts.Headers,
+		UserMeta:          opts.UserMeta,
+		K:                 s.cfg.DataShards,
+		M:                 s.cfg.ParityShards,
+		BlockSize:         s.cfg.BlockSize,
+		ChecksumAlgorithm: algo,
+	}
+	if opts.Checksum != nil {
+		up.ChecksumType = opts.Checksum().Type
+	}
+	set := s.set(bucket, key)
+	if n := s.putRecords(set, uploadKey(bucket, key, id), up, nil); n < s.writeQuorum() {
+		s.deleteKeys(set, uploadKey(bucket, key, id))
+		return "", fmt.Errorf("%w: upload recorded on %d disks", ErrWriteQuorum, n)
+	}
+	return id, nil
+}
+
+// putRecords writes rec (with each disk's shard index) at key on the slots
+// of set that ok allows (all, when ok is nil); it returns how many took it.
+func (s *Store) putRecords(set []*disk.Disk, key []byte, rec *record, ok []bool) int {
+	n := 0
+	for j, d := range set {
+		if d == nil || (ok != nil && !ok[j]) {
+			continue
+		}
+		r := *rec
+		r.ShardIndex = j
+		val := r.marshal()
+		if err := d.Update(func(t disk.Txn) error { return t.Set(key, val) }); err != nil {
+			s.log.Warn("metadata write failed", "disk", d.Root(), "err", err)
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+func (s *Store) deleteKeys(set []*disk.Disk, keys ...[]byte) {
+	for _, d := range set {
+		if d == nil {
+			continue
+		}
+		_ = d.Update(func(t disk.Txn) error {
+			for _, k := range keys {
+				if err := t.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// PutObjectPart stores one part; opts uses ContentMD5 and Checksum only.
+func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string, part int, r io.Reader, size int64, opts PutOptions) (PartInfo, error) {
+	if part < 1 || part > MaxPartNumber {
+		return PartInfo{}, fmt.Errorf("%w: part number must be between 1 and %d", ErrInvalidArgument, MaxPartNumber)
+	}
+	if size < 0 {
+		return PartInfo{}, fmt.Errorf("%w: part size must be known", ErrInvalidArgument)
+	}
+	if size > MaxPartSize {
+		return PartInfo{}, ErrEntityTooLarge
+	}
+	if _, _, err := s.readUpload(bucket, key, uploadID); err != nil {
+		return PartInfo{}, err
+	}
+	set := s.set(bucket, key)
+	w, err := s.writeData(ctx, set, r, size, false, nil)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	if opts.ContentMD5 != nil && string(opts.ContentMD5) != string(w.md5) {
+		s.removeData(set, w)
+		return PartInfo{}, ErrBadDigest
+	}
+	now := s.now()
+	pr := partRecord{Number: part, Size: size, ETag: etagOf(w.md5), DataID: w.dataID, ModTime: now}
+	if opts.Checksum != nil {
+		pr.Checksum = opts.Checksum()
+	}
+	rec := &record{ModTime: now, VersionID: w.dataID, Size: size, ETag: pr.ETag,
+		K: s.cfg.DataShards, M: s.cfg.ParityShards, BlockSize: s.cfg.BlockSize, Parts: []partRecord{pr}}
+
+	mu := s.lock(bucket, key)
+	mu.Lock()
+	defer mu.Unlock()
+	// The upload may have been completed or aborted while the data streamed.
+	if _, _, err := s.readUpload(bucket, key, uploadID); err != nil {
+		s.removeData(set, w)
+		return PartInfo{}, err
+	}
+	pkey := partKey(uploadID, part)
+	olds, _ := s.readRecords(set, pkey)
+	if n := s.putRecords(set, pkey, rec, w.ok); n < s.writeQuorum() {
+		for j, d := range set {
+			if d != nil && w.ok[j] {
+				old := olds[j]
+				_ = d.Update(func(t disk.Txn) error {
+					if old != nil {
+						return t.Set(pkey, old.marshal())
+					}
+					return t.Delete(pkey)
+				})
+			}
+		}
+		s.removeData(set, w)
+		return PartInfo{}, fmt.Errorf("%w: part recorded on %d disks", ErrWriteQuorum, n)
+	}
+	for j, d := range set {
+		if d != nil && olds[j] != nil && len(olds[j].Parts) == 1 && olds[j].Parts[0].DataID != w.dataID {
+			_ = d.RemoveShard(olds[j].Parts[0].DataID)
+		}
+	}
+	return partInfo(pr), nil
+}
+
+// uploadParts returns the resolved part records of an upload, in order,
+// with the slots that hold each.
+func (s *Store) uploadParts(set []*disk.Disk, uploadID string) ([]*record, [][]bool) {
+	mi := &mergeIter{}
+	for _, d := range set {
+		if d == nil {
+			continue
+		}
+		it, err := d.NewIterator(partPrefix(uploadID), nil, true)
+		if err != nil {
+			continue
+		}
+		mi.its = append(mi.its, it)
+	}
+	mi.keys = make([][]byte, len(mi.its))
+	for i := range mi.its {
+		mi.load(i)
+	}
+	defer mi.close()
+	var out []*record
+	var holders [][]bool
+	for {
+		key := mi.min()
+		if key == nil {
+			break
+		}
+		mi.take(key)
+		recs, errs := s.readRecords(set, key)
+		best, h, err := s.resolve(recs, errs)
+		if err != nil {
+			continue
+		}
+		out = append(out, best)
+		holders = append(holders, h)
+	}
+	return out, holders
+}
+
+// ListParts lists the parts uploaded so far, after part number marker.
+func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, marker, maxParts int) (ListPartsResult, error) {
+	up, set, err := s.readUpload(bucket, key, uploadID)
+	if err != nil {
+		return ListPartsResult{}, err
+	}
+	if maxParts <= 0 || maxParts > DefaultMaxParts {
+		maxParts = DefaultMaxParts
+	}
+	res := ListPartsResult{Upload: s.uploadInfo(key, up)}
+	parts, _ := s.uploadParts(set, uploadID)
+	for _, p := range parts {
+		pr := p.Parts[0]
+		if pr.Number <= marker {
+			continue
+		}
+		if len(res.Parts) == maxParts {
+			res.IsTruncated = true
+			break
+		}
+		res.Parts = append(res.Parts, partInfo(pr))
+		res.NextPartNumberMarker = pr.Number
+	}
+	return res, nil
+}
+
+func partInfo(pr partRecord) PartInfo {
+	return PartInfo{Number: pr.Number, Size: pr.Size, ETag: pr.ETag, ModTime: time.Unix(0, pr.ModTime).UTC(), Checksum: pr.Checksum}
+}
+
+func (s *Store) uploadInfo(key string, up *record) UploadInfo {
+	oi := up.info("", key)
+	return UploadInfo{Key: key, UploadID: up.VersionID, Initiated: oi.ModTime, Options: PutOptions{
+		ContentType: up.ContentType, Headers: up.Headers, UserMeta: up.UserMeta, ChecksumAlgorithm: up.ChecksumAlgorithm,
+	}}
+}
+
+// AbortMultipartUpload discards an upload and its parts.
+func (s *Store) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string) error {
+	if _, _, err := s.readUpload(bucket, key, uploadID); err != nil {
+		return err
+	}
+	return s.abortUpload(bucket, key, uploadID)
+}
+
+func (s *Store) abortUpload(bucket, key, uploadID string) error {
+	mu := s.lock(bucket, key)
+	mu.Lock()
+	defer mu.Unlock()
+	set := s.set(bucket, key)
+	parts, _ := s.uploadParts(set, uploadID)
+	s.dropUpload(set, bucket, key, uploadID, parts, nil)
+	return nil
+}
+
+// dropUpload removes an upload's records and the data of its parts that
+// keep is not using.
+func (s *Store) dropUpload(set []*disk.Disk, bucket, key, uploadID string, parts []*record, keep map[string]bool) {
+	keys := [][]byte{uploadKey(bucket, key, uploadID)}
+	for _, p := range parts {
+		keys = append(keys, partKey(uploadID, p.Parts[0].Number))
+	}
+	s.deleteKeys(set, keys...)
+	for _, p := range parts {
+		id := p.Parts[0].DataID
+		if keep[id] {
+			continue
+		}
+		for _, d := range set {
+			if d != nil {
+				_ = d.RemoveShard(id)
+			}
+		}
+	}
+}
+
+func trimETag(e string) string {
+	e = strings.TrimSpace(e)
+	e = strings.TrimPrefix(e, "W/")
+	return strings.Trim(e, "\"")
+}
+
+// CompleteMultipartUpload joins the listed parts into the object.
+// opts.Check, when set, is applied as in PutObject.
+func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, uploadID string, parts []CompletePart, opts PutOptions) (ObjectInfo, error) {
+	up, set, err := s.readUpload(bucket, key, uploadID)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if len(parts) == 0 {
+		return ObjectInfo{}, fmt.Errorf("%w: no parts given", ErrInvalidPart)
+	}
+	stored, holders := s.uploadParts(set, uploadID)
+	byNum := map[int]int{}
+	for i, p := range stored {
+		byNum[p.Parts[0].Number] = i
+	}
+	rec := &record{
+		VersionID:   newID(),
+		ContentType: up.ContentType,
+		Headers:     up.Headers,
+		UserMeta:    up.UserMeta,
+		Multipart:   true,
+		K:           up.K,
+		M:           up.M,
+		BlockSize:   up.BlockSize,
+	}
+	ok := make([]bool, len(set))
+	for j := range ok {
+		ok[j] = true
+	}
+	md5s := md5.New()
+	keep := map[string]bool{}
+	var sums []string
+	var sizes []int64
+	for i, cp := range parts {
+		if i > 0 && cp.Number <= parts[i-1].Number {
+			return ObjectInfo{}, ErrInvalidPartOrder
+		}
+	}
+	for i, cp := range parts {
+		idx, found := byNum[cp.Number]
+		if !found {
+			return ObjectInfo{}, fmt.Errorf("%w: part %d was not uploaded", ErrInvalidPart, cp.Number)
+		}
+		pr := stored[idx].Parts[0]
+		if trimETag(cp.ETag) != pr.ETag {
+			return ObjectInfo{}, fmt.Errorf("%w: part %d has ETag %q, not %q", ErrInvalidPart, cp.Number, pr.ETag, trimETag(cp.ETag))
+		}
+		if cp.Checksum.Value != "" && pr.Checksum.Value != "" && cp.Checksum.Value != pr.Checksum.Value {
+			return ObjectInfo{}, fmt.Errorf("%w: part %d checksum does not match", ErrInvalidPart, cp.Number)
+		}
+		if i < len(parts)-1 && pr.Size < MinPartSize {
+			return ObjectInfo{}, fmt.Errorf("%w: part %d is %d bytes", ErrEntityTooSmall, cp.Number, pr.Size)
+		}
+		raw, _ := hex.DecodeString(pr.ETag)
+		md5s.Write(raw)
+		rec.Parts = append(rec.Parts, pr)
+		rec.Size += pr.Size
+		keep[pr.DataID] = true
+		sums = append(sums, pr.Checksum.Value)
+		sizes = append(sizes, pr.Size)
+		for j := range ok {
+			ok[j] = ok[j] && holders[idx][j]
+		}
+	}
+	rec.ETag = hex.EncodeToString(md5s.Sum(nil)) + "-" + strconv.Itoa(len(parts))
+	if up.ChecksumAlgorithm != "" {
+		rec.Checksum = s.multipartChecksum(up, sums, sizes)
+	}
+	w := &written{ok: ok}
+	if err := s.commitObject(bucket, key, set, rec, []*written{w}, opts.Check); err != nil {
+		return ObjectInfo{}, err
+	}
+	mu := s.lock(bucket, key)
+	mu.Lock()
+	s.dropUpload(set, bucket, key, uploadID, stored, keep)
+	mu.Unlock()
+	return rec.info(bucket, key), nil
+}
+
+// multipartChecksum is the object's checksum from its parts': COMPOSITE
+// (a checksum of the part checksums, "-N") or FULL_OBJECT (the CRCs
+// combined), as the upload asked.
+func (s *Store) multipartChecksum(up *record, sums []string, sizes []int64) Checksum {
+	a, err := checksum.Parse(up.ChecksumAlgorithm)
+	if err != nil {
+		return Checksum{}
+	}
+	for _, v := range sums {
+		if v == "" {
+			return Checksum{}
+		}
+	}
+	typ := up.ChecksumType
+	if typ == "" {
+		typ = "COMPOSITE"
+		if a == checksum.CRC64NVME {
+			typ = "FULL_OBJECT"
+		}
+	}
+	var v string
+	if typ == "FULL_OBJECT" {
+		v, err = checksum.Combine(a, sums, sizes)
+	} else {
+		v, err = checksum.Composite(a, sums)
+	}
+	if err != nil {
+		return Checksum{}
+	}
+	return Checksum{Algorithm: string(a), Value: v, Type: typ}
+}
+
+// ListMultipartUploads lists uploads in progress in key, then upload id, order.
+func (s *Store) ListMultipartUploads(ctx context.Context, bucket string, opts ListUploadsOptions) (ListUploadsResult, error) {
+	if err := s.checkBucket(bucket); err != nil {
+		return ListUploadsResult{}, err
+	}
+	return s.listUploads(bucket, opts)
+}
+
+func (s *Store) listUploads(bucket string, opts ListUploadsOptions) (ListUploadsResult, error) {
+	max := opts.MaxUploads
+	if max <= 0 {
+		max = DefaultMaxUploads
+	}
+	base := uploadPrefix(bucket)
+	prefix := append(append([]byte(nil), base...), opts.Prefix...)
+	start := prefix
+	if opts.KeyMarker != "" {
+		if opts.UploadIDMarker != "" {
+			start = append([]byte(nil), uploadKey(bucket, opts.KeyMarker, opts.UploadIDMarker+"\x00")...)
+		} else {
+			start = append(append(append([]byte(nil), base...), opts.KeyMarker...), 1)
+		}
+	}
+	mi, _, err := s.newMergeIter(prefix, start)
+	if err != nil {
+		return ListUploadsResult{}, err
+	}
+	defer mi.close()
+	var res ListUploadsResult
+	for {
+		k := mi.min()
+		if k == nil {
+			break
+		}
+		rest := string(k[len(base):])
+		i := strings.LastIndexByte(rest, 0)
+		if i < 0 {
+			mi.take(k)
+			continue
+		}
+		name, id := rest[:i], rest[i+1:]
+		if opts.Delimiter != "" {
+			if j := strings.Index(name[len(opts.Prefix):], opts.Delimiter); j >= 0 {
+				cp := name[:len(opts.Prefix)+j+len(opts.Delimiter)]
+				mi.seek(after(append(append([]byte(nil), base...), cp...)))
+				if cp <= opts.KeyMarker {
+					continue
+				}
+				if len(res.Uploads)+len(res.CommonPrefixes) == max {
+					res.IsTruncated = true
+					break
+				}
+				res.CommonPrefixes = append(res.CommonPrefixes, cp)
+				res.NextKeyMarker, res.NextUploadIDMarker = cp, ""
+				continue
+			}
+		}
+		rec := s.resolveValues(mi.take(k))
+		if rec == nil {
+			continue
+		}
+		if len(res.Uploads)+len(res.CommonPrefixes) == max {
+			res.IsTruncated = true
+			break
+		}
+		res.Uploads = append(res.Uploads, s.uploadInfo(name, rec))
+		res.NextKeyMarker, res.NextUploadIDMarker = name, id
+	}
+	return res, nil
+}

@@ -1,0 +1,297 @@
+package objectd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/basaltstore/basalt/internal/vfs"
+	"github.com/basaltstore/basalt/objectd/disk"
+	"github.com/basaltstore/basalt/objectd/erasure"
+)
+
+// Config describes a Store.
+type Config struct {
+	// Disks are the directories of the local disks, in a fixed order.
+	Disks []string
+	// DataShards (k) and ParityShards (m) of the erasure code.
+	DataShards, ParityShards int
+	// BlockSize is the number of object bytes per erasure stripe
+	// (default 1 MiB). It is recorded in every shard it writes.
+	BlockSize int
+	// InlineThreshold: objects of at most this many bytes are kept inside
+	// their metadata records instead of shard files (default 128 KiB).
+	InlineThreshold int64
+	// FS is the file system for all disk I/O (default vfs.Default).
+	FS     vfs.FS
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Defaults.
+const (
+	DefaultBlockSize       = 1 << 20
+	DefaultInlineThreshold = 128 << 10
+)
+
+func (c *Config) setDefaults() {
+	if c.BlockSize == 0 {
+		c.BlockSize = DefaultBlockSize
+	}
+	if c.InlineThreshold == 0 {
+		c.InlineThreshold = DefaultInlineThreshold
+	}
+	if c.FS == nil {
+		c.FS = vfs.Default
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Validate checks the configuration and says what is wrong in terms of the
+// flags a person sets.
+func (c *Config) Validate() error {
+	n := len(c.Disks)
+	switch {
+	case n == 0:
+		return fmt.Errorf("%w: no disks given", ErrInvalidArgument)
+	case c.DataShards < 1:
+		return fmt.Errorf("%w: data shards (k) must be at least 1, got %d", ErrInvalidArgument, c.DataShards)
+	case c.ParityShards < 0:
+		return fmt.Errorf("%w: parity shards (m) must be at least 0, got %d", ErrInvalidArgument, c.ParityShards)
+	case c.DataShards+c.ParityShards > n:
+		return fmt.Errorf("%w: k+m = %d+%d = %d shards need at least %d disks, but %d given",
+			ErrInvalidArgument, c.DataShards, c.ParityShards, c.DataShards+c.ParityShards, c.DataShards+c.ParityShards, n)
+	case c.DataShards+c.ParityShards > 255:
+		return fmt.Errorf("%w: k+m must be at most 255", ErrInvalidArgument)
+	case c.BlockSize < 0 || c.BlockSize > 64<<20:
+		return fmt.Errorf("%w: block size must be between 1 and 64 MiB", ErrInvalidArgument)
+	case c.InlineThreshold < 0 || c.InlineThreshold > 1<<20:
+		return fmt.Errorf("%w: inline threshold must be between 0 and 1 MiB", ErrInvalidArgument)
+	}
+	seen := map[string]bool{}
+	for _, d := range c.Disks {
+		if seen[d] {
+			return fmt.Errorf("%w: disk %s given twice", ErrInvalidArgument, d)
+		}
+		seen[d] = true
+	}
+	return nil
+}
+
+// Store is the object layer over a set of local disks: it places each object
+// on k+m of them, writes its shards to a quorum, and reads them back,
+// reconstructing what is missing or corrupt.
+//
+// Concurrency: a Store is safe for concurrent use. Writes to one key are
+// serialised by a per-key lock around their commit only; the data of
+// concurrent writes streams in parallel.
+type Store struct {
+	cfg   Config
+	disks []*disk.Disk // nil entries are disks that failed to open
+	codec *erasure.Codec
+	log   *slog.Logger
+
+	locks [512]sync.Mutex
+
+	clockMu sync.Mutex
+	last    int64
+
+	bucketMu sync.RWMutex
+	buckets  map[string]BucketInfo
+
+	heal    chan healTask
+	healing sync.Map // pending heals by bucket/key
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	closed  sync.Once
+
+	pools pools
+}
+
+// Open opens (formatting when new) every disk and returns the Store. Disks
+// that cannot be opened are left out, as long as a write quorum opens.
+func Open(cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	codec, err := erasure.New(cfg.DataShards, cfg.ParityShards, cfg.BlockSize)
+	if err != nil {
+		return nil, fmt.Errorf("objectd: %w", err)
+	}
+	s := &Store{
+		cfg:     cfg,
+		disks:   make([]*disk.Disk, len(cfg.Disks)),
+		codec:   codec,
+		log:     cfg.Logger,
+		buckets: map[string]BucketInfo{},
+		heal:    make(chan healTask, 4096),
+		stop:    make(chan struct{}),
+	}
+	s.pools.init(codec)
+	var wg sync.WaitGroup
+	errs := make([]error, len(cfg.Disks))
+	for i, p := range cfg.Disks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := disk.Open(p, cfg.FS, disk.Options{Logger: cfg.Logger})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			s.disks[i] = d
+		}()
+	}
+	wg.Wait()
+	online := 0
+	for i, err := range errs {
+		if err != nil {
+			s.log.Error("disk offline", "disk", cfg.Disks[i], "err", err)
+			continue
+		}
+		online++
+		if s.disks[i].Fresh {
+			s.log.Info("disk formatted", "disk", cfg.Disks[i], "id", s.disks[i].ID())
+		}
+	}
+	if online < s.writeQuorum() {
+		s.closeDisks()
+		return nil, fmt.Errorf("%w: only %d of %d disks could be opened, %d needed: %v",
+			ErrWriteQuorum, online, len(cfg.Disks), s.writeQuorum(), errors.Join(errs...))
+	}
+	if err := s.loadBuckets(); err != nil {
+		s.closeDisks()
+		return nil, err
+	}
+	s.wg.Add(1)
+	go s.healLoop()
+	return s, nil
+}
+
+// Close stops background work and closes the disks. Requests must have
+// finished.
+func (s *Store) Close() error {
+	var err error
+	s.closed.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		err = s.closeDisks()
+	})
+	return err
+}
+
+func (s *Store) closeDisks() error {
+	var errs []error
+	for _, d := range s.disks {
+		if d != nil {
+			errs = append(errs, d.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ready reports whether a write quorum of disks answers.
+func (s *Store) Ready() error {
+	ok := 0
+	var errs []error
+	for i, d := range s.disks {
+		if d == nil {
+			errs = append(errs, fmt.Errorf("disk %s offline", s.cfg.Disks[i]))
+			continue
+		}
+		if err := d.Healthy(); err != nil {
+			errs = append(errs, fmt.Errorf("disk %s: %w", s.cfg.Disks[i], err))
+			continue
+		}
+		ok++
+	}
+	if ok < s.writeQuorum() {
+		return fmt.Errorf("%w: %d of %d disks answer, %d needed: %v", ErrWriteQuorum, ok, len(s.disks), s.writeQuorum(), errors.Join(errs...))
+	}
+	return nil
+}
+
+// K and M are the erasure parameters new objects are written with.
+func (s *Store) K() int { return s.cfg.DataShards }
+
+// M returns the number of parity shards.
+func (s *Store) M() int { return s.cfg.ParityShards }
+
+// writeQuorum is the number of shards that must be durable before a write
+// is acknowledged: k, plus one when k == m so that two halves of a split
+// set can never both accept a write.
+func (s *Store) writeQuorum() int {
+	k, m := s.cfg.DataShards, s.cfg.ParityShards
+	if m > 0 && k == m {
+		return k + 1
+	}
+	return k
+}
+
+// set returns the disks that hold an object's shards, in shard order.
+// The first disk is chosen by a hash of the name, so parity is spread over
+// every disk; entries may be nil for offline disks.
+func (s *Store) set(bucket, key string) []*disk.Disk {
+	n := len(s.disks)
+	w := s.cfg.DataShards + s.cfg.ParityShards
+	h := fnv.New64a()
+	h.Write([]byte(bucket))
+	h.Write([]byte{'/'})
+	h.Write([]byte(key))
+	start := int(h.Sum64() % uint64(n))
+	out := make([]*disk.Disk, w)
+	for i := range out {
+		out[i] = s.disks[(start+i)%n]
+	}
+	return out
+}
+
+func (s *Store) lock(bucket, key string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(bucket))
+	h.Write([]byte{'/'})
+	h.Write([]byte(key))
+	return &s.locks[h.Sum32()%uint32(len(s.locks))]
+}
+
+// now is a hybrid logical clock: wall time, but strictly increasing.
+func (s *Store) now() int64 {
+	t := s.cfg.Now().UnixNano()
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	if t <= s.last {
+		t = s.last + 1
+	}
+	s.last = t
+	return t
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// keys of the metadata database.
+func bucketKey(b string) []byte          { return []byte("b/" + b) }
+func objectKey(b, k string) []byte       { return []byte("o/" + b + "/" + k) }
+func objectPrefix(b string) []byte       { return []byte("o/" + b + "/") }
+func inlineKey(dataID string) []byte     { return []byte("i/" + dataID) }
+func uploadKey(b, k, id string) []byte   { return []byte("u/" + b + "/" + k + "\x00" + id) }
+func uploadPrefix(b string) []byte       { return []byte("u/" + b + "/") }
+func partKey(id string, n int) []byte    { return fmt.Appendf(nil, "p/%s/%05d", id, n) }
+func partPrefix(id string) []byte        { return []byte("p/" + id + "/") }
+func checkCtx(ctx context.Context) error { return ctx.Err() }

@@ -1,0 +1,496 @@
+package objectd
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/basaltstore/basalt/internal/vfs"
+)
+
+type testStore struct {
+	*Store
+	dirs []string
+	efs  *vfs.ErrorFS
+}
+
+func openTestStore(t *testing.T, n, k, m int, tweak ...func(*Config)) *testStore {
+	t.Helper()
+	root := t.TempDir()
+	var dirs []string
+	for i := 1; i <= n; i++ {
+		dirs = append(dirs, filepath.Join(root, fmt.Sprintf("disk%d", i)))
+	}
+	efs := vfs.NewErrorFS(vfs.Default)
+	cfg := Config{Disks: dirs, DataShards: k, ParityShards: m, FS: efs, BlockSize: 64 << 10, InlineThreshold: 16 << 10}
+	for _, f := range tweak {
+		f(&cfg)
+	}
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.MakeBucket(context.Background(), "bkt"); err != nil {
+		t.Fatal(err)
+	}
+	return &testStore{Store: s, dirs: dirs, efs: efs}
+}
+
+func randBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func (ts *testStore) put(t *testing.T, key string, data []byte) ObjectInfo {
+	t.Helper()
+	oi, err := ts.PutObject(context.Background(), "bkt", key, bytes.NewReader(data), int64(len(data)), PutOptions{ContentType: "text/plain"})
+	if err != nil {
+		t.Fatalf("put %s: %v", key, err)
+	}
+	return oi
+}
+
+func (ts *testStore) get(t *testing.T, key string, off, n int64) ([]byte, error) {
+	t.Helper()
+	_, rc, err := ts.GetObject(context.Background(), "bkt", key, GetOptions{Offset: off, Length: n})
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+func TestPutGetSizes(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	bs := 64 << 10
+	for _, size := range []int{0, 1, 100, 16<<10 - 1, 16 << 10, 16<<10 + 1, bs - 1, bs, bs + 1, 3*bs + 17, 1 << 20} {
+		key := fmt.Sprintf("obj-%d", size)
+		data := randBytes(uint64(size), size)
+		oi := ts.put(t, key, data)
+		sum := md5.Sum(data)
+		if oi.ETag != hex.EncodeToString(sum[:]) || oi.Size != int64(size) {
+			t.Fatalf("size %d: etag %s size %d", size, oi.ETag, oi.Size)
+		}
+		got, err := ts.get(t, key, 0, -1)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("size %d: get mismatch (err %v, %d bytes)", size, err, len(got))
+		}
+		hi, err := ts.HeadObject(context.Background(), "bkt", key)
+		if err != nil || hi.ETag != oi.ETag || hi.ContentType != "text/plain" {
+			t.Fatalf("head: %+v %v", hi, err)
+		}
+		// Ranges that start and end anywhere, across stripe and shard boundaries.
+		for _, rg := range [][2]int{{0, 1}, {size / 3, size / 2}, {size - 1, 1}, {bs/2 - 3, 7}, {bs - 1, 2}} {
+			off, n := rg[0], rg[1]
+			if off < 0 || off >= size || n <= 0 {
+				continue
+			}
+			if off+n > size {
+				n = size - off
+			}
+			got, err := ts.get(t, key, int64(off), int64(n))
+			if err != nil || !bytes.Equal(got, data[off:off+n]) {
+				t.Fatalf("size %d range %d+%d: mismatch (err %v)", size, off, n, err)
+			}
+		}
+	}
+	if _, err := ts.get(t, "obj-100", 100, 1); !errors.Is(err, ErrInvalidRange) {
+		t.Fatalf("range past end: %v", err)
+	}
+}
+
+func TestOverwriteDeleteAndMissing(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ctx := context.Background()
+	ts.put(t, "k", randBytes(1, 200<<10))
+	v2 := randBytes(2, 100)
+	ts.put(t, "k", v2)
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("overwrite not visible: %v", err)
+	}
+	// The old version's shard files are gone: only directories remain.
+	for _, d := range ts.dirs {
+		filepath.Walk(filepath.Join(d, "shards"), func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				t.Errorf("left-over shard file %s", p)
+			}
+			return nil
+		})
+	}
+	if err := ts.DeleteObject(ctx, "bkt", "k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.HeadObject(ctx, "bkt", "k"); !errors.Is(err, ErrNoSuchKey) {
+		t.Fatalf("deleted object: %v", err)
+	}
+	if err := ts.DeleteObject(ctx, "bkt", "k"); err != nil {
+		t.Fatalf("deleting a missing key: %v", err)
+	}
+	if _, err := ts.HeadObject(ctx, "nope", "k"); !errors.Is(err, ErrNoSuchBucket) {
+		t.Fatalf("missing bucket: %v", err)
+	}
+	if _, err := ts.PutObject(ctx, "bkt", strings.Repeat("a", 1025), bytes.NewReader(nil), 0, PutOptions{}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("long key: %v", err)
+	}
+}
+
+func TestBadBodies(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ctx := context.Background()
+	data := randBytes(3, 300<<10)
+	_, err := ts.PutObject(ctx, "bkt", "short", bytes.NewReader(data[:1000]), int64(len(data)), PutOptions{})
+	if !errors.Is(err, ErrIncompleteBody) {
+		t.Fatalf("short body: %v", err)
+	}
+	boom := errors.New("client went away")
+	_, err = ts.PutObject(ctx, "bkt", "gone", io.MultiReader(bytes.NewReader(data[:200<<10]), errReader{boom}), int64(len(data)), PutOptions{})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failing body: %v", err)
+	}
+	_, err = ts.PutObject(ctx, "bkt", "md5", bytes.NewReader(data), int64(len(data)), PutOptions{ContentMD5: make([]byte, 16)})
+	if !errors.Is(err, ErrBadDigest) {
+		t.Fatalf("bad md5: %v", err)
+	}
+	for _, k := range []string{"short", "gone", "md5"} {
+		if _, err := ts.HeadObject(ctx, "bkt", k); !errors.Is(err, ErrNoSuchKey) {
+			t.Fatalf("%s visible after failed put: %v", k, err)
+		}
+	}
+	// Nothing half-written is left on any disk.
+	for _, d := range ts.dirs {
+		for _, sub := range []string{"tmp", "shards"} {
+			filepath.Walk(filepath.Join(d, sub), func(p string, info os.FileInfo, err error) error {
+				if err == nil && !info.IsDir() {
+					t.Errorf("left-over file %s", p)
+				}
+				return nil
+			})
+		}
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+func TestSurvivesMDisksFailing(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	objs := map[string][]byte{}
+	for i, size := range []int{10, 20 << 10, 200<<10 + 5, 1 << 20} {
+		k := fmt.Sprintf("o%d", i)
+		objs[k] = randBytes(uint64(i+10), size)
+		ts.put(t, k, objs[k])
+	}
+	// Any two disks failing every call: still byte-exact.
+	for a := 0; a < 4; a++ {
+		for b := a + 1; b < 4; b++ {
+			ts.efs.Reset()
+			ts.efs.Inject(vfs.OnPrefix(ts.dirs[a]))
+			ts.efs.Inject(vfs.OnPrefix(ts.dirs[b]))
+			for k, want := range objs {
+				got, err := ts.get(t, k, 0, -1)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("disks %d,%d failing: %s: %v", a, b, k, err)
+				}
+			}
+			res, err := ts.ListObjects(context.Background(), "bkt", ListOptions{})
+			if err != nil || len(res.Objects) != len(objs) {
+				t.Fatalf("list with disks %d,%d failing: %d objects, %v", a, b, len(res.Objects), err)
+			}
+		}
+	}
+	// Three failing: a clear error, never wrong data.
+	ts.efs.Reset()
+	for _, d := range ts.dirs[:3] {
+		ts.efs.Inject(vfs.OnPrefix(d))
+	}
+	for k := range objs {
+		if _, err := ts.get(t, k, 0, -1); !errors.Is(err, ErrReadQuorum) {
+			t.Fatalf("3 disks failing: %s: %v", k, err)
+		}
+	}
+	if _, err := ts.PutObject(context.Background(), "bkt", "new", bytes.NewReader([]byte("x")), 1, PutOptions{}); !errors.Is(err, ErrWriteQuorum) {
+		t.Fatalf("write with 3 failing disks: %v", err)
+	}
+	ts.efs.Reset()
+	if _, err := ts.HeadObject(context.Background(), "bkt", "new"); !errors.Is(err, ErrNoSuchKey) {
+		t.Fatalf("failed write is visible: %v", err)
+	}
+}
+
+// corruptShards flips one byte in the middle of every shard file of the
+// object on disk i, and reports how many it touched.
+func corruptShards(t *testing.T, ts *testStore, i int) int {
+	t.Helper()
+	n := 0
+	filepath.Walk(filepath.Join(ts.dirs[i], "shards"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		b[len(b)/2] ^= 0x5a
+		os.WriteFile(p, b, 0o644)
+		n++
+		return nil
+	})
+	return n
+}
+
+func TestCorruptShardIsReconstructedAndRepaired(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	data := randBytes(7, 500<<10)
+	ts.put(t, "big", data)
+	set := ts.set("bkt", "big")
+	// Corrupt both data shards' disks, one at a time, and read.
+	for j := 0; j < 2; j++ {
+		idx := -1
+		for i, d := range ts.disks {
+			if d == set[j] {
+				idx = i
+			}
+		}
+		if corruptShards(t, ts, idx) != 1 {
+			t.Fatal("expected one shard file per disk")
+		}
+		got, err := ts.get(t, "big", 0, -1)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("read with corrupt shard %d: %v", j, err)
+		}
+		res, err := ts.healObject("bkt", "big")
+		if err != nil || res.Rebuilt != 1 {
+			t.Fatalf("heal: %+v %v", res, err)
+		}
+		if err := ts.verifyShards(set[j], mustRecord(t, ts, "big"), j); err != nil {
+			t.Fatalf("shard %d not repaired: %v", j, err)
+		}
+	}
+}
+
+func mustRecord(t *testing.T, ts *testStore, key string) *record {
+	recs, errs := ts.readRecords(ts.set("bkt", key), objectKey("bkt", key))
+	r, _, err := ts.resolve(recs, errs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestListing(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ctx := context.Background()
+	keys := []string{"a", "b/1", "b/2", "b/3/x", "c", "d/e/f", "é", "z"}
+	for _, k := range keys {
+		ts.put(t, k, []byte(k))
+	}
+	res, err := ts.ListObjects(ctx, "bkt", ListOptions{Delimiter: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range res.Objects {
+		got = append(got, o.Key)
+	}
+	if strings.Join(got, ",") != "a,c,z,é" || strings.Join(res.CommonPrefixes, ",") != "b/,d/" {
+		t.Fatalf("delimiter listing: %v %v", got, res.CommonPrefixes)
+	}
+	res, _ = ts.ListObjects(ctx, "bkt", ListOptions{Prefix: "b/", Delimiter: "/"})
+	if len(res.Objects) != 2 || strings.Join(res.CommonPrefixes, ",") != "b/3/" {
+		t.Fatalf("prefix listing: %+v", res)
+	}
+	// Paginate one by one with After: every key exactly once, in order.
+	var all []string
+	after := ""
+	for i := 0; i < 20; i++ {
+		res, err := ts.ListObjects(ctx, "bkt", ListOptions{After: after, MaxKeys: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Objects {
+			all = append(all, o.Key)
+		}
+		if !res.IsTruncated {
+			break
+		}
+		after = res.NextAfter
+	}
+	if strings.Join(all, ",") != "a,b/1,b/2,b/3/x,c,d/e/f,z,é" {
+		t.Fatalf("paginated: %v", all)
+	}
+	// Pages of prefixes: the prefix before the marker is not repeated.
+	res, _ = ts.ListObjects(ctx, "bkt", ListOptions{Delimiter: "/", After: "b/", MaxKeys: 2})
+	if len(res.Objects) != 1 || res.Objects[0].Key != "c" || strings.Join(res.CommonPrefixes, ",") != "d/" || !res.IsTruncated {
+		t.Fatalf("after a prefix: %+v", res)
+	}
+	if err := ts.DeleteBucket(ctx, "bkt"); !errors.Is(err, ErrBucketNotEmpty) {
+		t.Fatalf("delete non-empty bucket: %v", err)
+	}
+}
+
+func TestMultipart(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ctx := context.Background()
+	id, err := ts.NewMultipartUpload(ctx, "bkt", "mp", PutOptions{ContentType: "video/mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := randBytes(11, MinPartSize)
+	p2 := randBytes(12, 1234)
+	var cps []CompletePart
+	for i, p := range [][]byte{p1, p2} {
+		pi, err := ts.PutObjectPart(ctx, "bkt", "mp", id, i+1, bytes.NewReader(p), int64(len(p)), PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cps = append(cps, CompletePart{Number: i + 1, ETag: `"` + pi.ETag + `"`})
+	}
+	lp, err := ts.ListParts(ctx, "bkt", "mp", id, 0, 0)
+	if err != nil || len(lp.Parts) != 2 || lp.Parts[1].Size != 1234 {
+		t.Fatalf("list parts: %+v %v", lp, err)
+	}
+	ups, _ := ts.ListMultipartUploads(ctx, "bkt", ListUploadsOptions{})
+	if len(ups.Uploads) != 1 || ups.Uploads[0].UploadID != id {
+		t.Fatalf("list uploads: %+v", ups)
+	}
+	if _, err := ts.CompleteMultipartUpload(ctx, "bkt", "mp", id, []CompletePart{cps[1], cps[0]}, PutOptions{}); !errors.Is(err, ErrInvalidPartOrder) {
+		t.Fatalf("order: %v", err)
+	}
+	bad := []CompletePart{cps[0], {Number: 2, ETag: "0123"}}
+	if _, err := ts.CompleteMultipartUpload(ctx, "bkt", "mp", id, bad, PutOptions{}); !errors.Is(err, ErrInvalidPart) {
+		t.Fatalf("bad etag: %v", err)
+	}
+	oi, err := ts.CompleteMultipartUpload(ctx, "bkt", "mp", id, cps, PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(oi.ETag, "-2") || oi.Size != int64(len(p1)+len(p2)) || oi.ContentType != "video/mp4" {
+		t.Fatalf("completed: %+v", oi)
+	}
+	want := append(append([]byte(nil), p1...), p2...)
+	got, err := ts.get(t, "mp", 0, -1)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read multipart: %v", err)
+	}
+	got, _ = ts.get(t, "mp", int64(len(p1))-5, 10)
+	if !bytes.Equal(got, want[len(p1)-5:len(p1)+5]) {
+		t.Fatal("range across parts")
+	}
+	if _, err := ts.ListParts(ctx, "bkt", "mp", id, 0, 0); !errors.Is(err, ErrNoSuchUpload) {
+		t.Fatalf("upload still there: %v", err)
+	}
+	// Small non-last part.
+	id2, _ := ts.NewMultipartUpload(ctx, "bkt", "small", PutOptions{})
+	var cps2 []CompletePart
+	for i := 1; i <= 2; i++ {
+		pi, _ := ts.PutObjectPart(ctx, "bkt", "small", id2, i, bytes.NewReader([]byte("tiny")), 4, PutOptions{})
+		cps2 = append(cps2, CompletePart{Number: i, ETag: pi.ETag})
+	}
+	if _, err := ts.CompleteMultipartUpload(ctx, "bkt", "small", id2, cps2, PutOptions{}); !errors.Is(err, ErrEntityTooSmall) {
+		t.Fatalf("small part: %v", err)
+	}
+	if err := ts.AbortMultipartUpload(ctx, "bkt", "small", id2); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AbortMultipartUpload(ctx, "bkt", "small", id2); !errors.Is(err, ErrNoSuchUpload) {
+		t.Fatalf("abort twice: %v", err)
+	}
+}
+
+func TestRestartKeepsObjects(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	data := randBytes(5, 300<<10)
+	ts.put(t, "keep", data)
+	ts.Close()
+	s2, err := Open(Config{Disks: ts.dirs, DataShards: 2, ParityShards: 2, BlockSize: 64 << 10, InlineThreshold: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	_, rc, err := s2.GetObject(context.Background(), "bkt", "keep", GetOptions{Length: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(got, data) {
+		t.Fatal("object changed across restart")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Disks: []string{"a", "b"}, DataShards: 0}, "at least 1"},
+		{Config{Disks: []string{"a", "b"}, DataShards: 1, ParityShards: -1}, "at least 0"},
+		{Config{Disks: []string{"a", "b"}, DataShards: 2, ParityShards: 1}, "need at least 3 disks"},
+		{Config{Disks: []string{"a", "a"}, DataShards: 1, ParityShards: 1}, "given twice"},
+	} {
+		err := c.cfg.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
+		}
+	}
+}
+
+// zeroReader yields n zero bytes without holding them.
+type zeroReader struct{ n int64 }
+
+func (z *zeroReader) Read(p []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > z.n {
+		p = p[:z.n]
+	}
+	clear(p)
+	z.n -= int64(len(p))
+	return len(p), nil
+}
+
+// TestStreamingMemoryIsBounded writes and reads a 512 MiB object and checks
+// that the bytes allocated do not grow with the object: the data path
+// streams stripe by stripe through pooled buffers.
+func TestStreamingMemoryIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 512 MiB")
+	}
+	ts := openTestStore(t, 4, 2, 2, func(c *Config) { c.BlockSize = DefaultBlockSize })
+	const size = 512 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := ts.PutObject(context.Background(), "bkt", "huge", &zeroReader{size}, size, PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, rc, err := ts.GetObject(context.Background(), "bkt", "huge", GetOptions{Length: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, rc)
+	rc.Close()
+	if err != nil || n != size {
+		t.Fatalf("read %d bytes: %v", n, err)
+	}
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("allocated %d KiB for a %d MiB put+get", alloc>>10, size>>20)
+	if alloc > 32<<20 {
+		t.Fatalf("allocated %d MiB moving %d MiB: not bounded", alloc>>20, size>>20)
+	}
+}
