@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/basaltstore/basalt/objectd/disk"
+	"github.com/basaltstore/basalt/objectd/erasure"
 	"github.com/basaltstore/basalt/objectd/shardfmt"
 )
 
@@ -84,8 +85,15 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptio
 	if length < 0 || start+length > rec.Size {
 		length = rec.Size - start
 	}
+	codec, err := s.codecFor(rec)
+	if err != nil {
+		return oi, nil, err
+	}
+	if len(set) != rec.K+rec.M {
+		return oi, nil, fmt.Errorf("%w: object written as %d+%d, store set is %d disks", ErrReadQuorum, rec.K, rec.M, len(set))
+	}
 	or := &objectReader{
-		s: s, ctx: ctx, bucket: bucket, key: key, rec: rec, set: set, holders: holders,
+		s: s, ctx: ctx, codec: codec, bucket: bucket, key: key, rec: rec, set: set, holders: holders,
 		pos: start, end: start + length,
 	}
 	return oi, or, nil
@@ -94,6 +102,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptio
 // objectReader streams a byte range of one object version, stripe by stripe.
 type objectReader struct {
 	s           *Store
+	codec       *erasure.Codec
 	ctx         context.Context
 	bucket, key string
 	rec         *record
@@ -220,7 +229,7 @@ func (r *objectReader) fill() error {
 	inPart := r.pos - r.partOff
 	stripe := inPart / int64(r.rec.BlockSize)
 	stripeStart := stripe * int64(r.rec.BlockSize)
-	stripeLen := r.s.codec.StripeLen(part.Size, stripe)
+	stripeLen := r.codec.StripeLen(part.Size, stripe)
 	lo := int(inPart - stripeStart)
 	hi := stripeLen
 	if rem := r.end - r.partOff - stripeStart; rem < int64(hi) {
@@ -239,7 +248,7 @@ func (r *objectReader) fill() error {
 func (r *objectReader) readStripe(part *partRecord, stripe int64, stripeLen, lo, hi int) error {
 	k := r.rec.K
 	shards := r.view
-	sl := r.s.codec.ShardLen(stripeLen)
+	sl := r.codec.ShardLen(stripeLen)
 	for i := range shards {
 		shards[i] = (*r.shards)[i][:0]
 	}
@@ -272,12 +281,12 @@ func (r *objectReader) readStripe(part *partRecord, stripe int64, stripeLen, lo,
 		if have < k {
 			return fmt.Errorf("%w: %s/%s: only %d of %d shards readable", ErrReadQuorum, r.bucket, r.key, have, k)
 		}
-		if err := r.s.codec.Reconstruct(shards, true); err != nil {
+		if err := r.codec.Reconstruct(shards, true); err != nil {
 			return fmt.Errorf("%w: %s/%s: %v", ErrReadQuorum, r.bucket, r.key, err)
 		}
 	}
 	w := sliceWriter{buf: (*r.out)[:0]}
-	if err := r.s.codec.WriteData(&w, shards, stripeLen, lo, hi-lo); err != nil {
+	if err := r.codec.WriteData(&w, shards, stripeLen, lo, hi-lo); err != nil {
 		return fmt.Errorf("objectd: join stripe: %w", err)
 	}
 	*r.out = w.buf[:cap(w.buf)]

@@ -57,6 +57,10 @@ func (s *Store) HealObject(bucket, key string) error {
 }
 
 func (s *Store) healObject(bucket, key string) (HealResult, error) {
+	// One heal at a time: repair traffic stays bounded, and two healers
+	// never rebuild the same shard.
+	s.healMu.Lock()
+	defer s.healMu.Unlock()
 	set := s.set(bucket, key)
 	okey := objectKey(bucket, key)
 	recs, errs := s.readRecords(set, okey)
@@ -132,6 +136,7 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 			s.dropData(d, old, true)
 		}
 		res.Rebuilt++
+		s.shardsRebuilt.Add(1)
 	}
 	s.log.Info("healed object", "bucket", bucket, "key", key, "shards", res.Rebuilt)
 	return res, nil
@@ -183,6 +188,10 @@ func (s *Store) shardSizeOf(rec *record, size int64) int64 {
 // corrupt file of the same name); inline shards are returned encoded.
 func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, targets []bool) ([][]byte, error) {
 	n := len(set)
+	codec, err := s.codecFor(rec)
+	if err != nil {
+		return nil, err
+	}
 	readers := make([]*shardfmt.Reader, n)
 	var closers []io.Closer
 	defer func() {
@@ -234,8 +243,8 @@ func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, 
 		if !targets[j] {
 			continue
 		}
-		h := s.header(j, p.Size)
-		h.K, h.M, h.BlockSize = uint8(rec.K), uint8(rec.M), uint32(s.codec.ShardBlockSize())
+		h := shardfmt.Header{Version: shardfmt.Version, Algorithm: shardfmt.CRC32C, K: uint8(rec.K), M: uint8(rec.M),
+			Index: uint8(j), BlockSize: uint32(codec.ShardBlockSize()), Length: codec.ShardSize(p.Size)}
 		var w io.Writer
 		if p.Inline {
 			bufs[j] = &bytes.Buffer{}
@@ -261,7 +270,7 @@ func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, 
 	raw := make([][]byte, n)
 	copy(raw, *shards)
 	view := make([][]byte, n)
-	stripes := s.codec.Stripes(p.Size)
+	stripes := codec.Stripes(p.Size)
 	for i := int64(0); i < stripes; i++ {
 		for j := range view {
 			view[j] = raw[j][:0]
@@ -275,7 +284,7 @@ func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, 
 			}
 			view[j] = b
 		}
-		if err := s.codec.Reconstruct(view, false); err != nil {
+		if err := codec.Reconstruct(view, false); err != nil {
 			abort()
 			return nil, fmt.Errorf("heal: %w", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/basaltstore/basalt/internal/vfs"
@@ -111,13 +112,36 @@ type Store struct {
 	bucketMu sync.RWMutex
 	buckets  map[string]BucketInfo
 
-	heal    chan healTask
-	healing sync.Map // pending heals by bucket/key
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	closed  sync.Once
+	heal          chan healTask
+	healMu        sync.Mutex
+	shardsRebuilt atomic.Int64
+	healing       sync.Map // pending heals by bucket/key
+	stop          chan struct{}
+	wg            sync.WaitGroup
+	closed        sync.Once
 
-	pools pools
+	pools  pools
+	codecs sync.Map // codecKey -> *erasure.Codec, for data written with other parameters
+}
+
+type codecKey struct{ k, m, bs int }
+
+// codecFor returns the codec for the parameters a record was written with:
+// a store reads what it wrote under an earlier configuration.
+func (s *Store) codecFor(r *record) (*erasure.Codec, error) {
+	if r.K == s.cfg.DataShards && r.M == s.cfg.ParityShards && r.BlockSize == s.cfg.BlockSize {
+		return s.codec, nil
+	}
+	key := codecKey{r.K, r.M, r.BlockSize}
+	if c, ok := s.codecs.Load(key); ok {
+		return c.(*erasure.Codec), nil
+	}
+	c, err := erasure.New(r.K, r.M, r.BlockSize)
+	if err != nil {
+		return nil, fmt.Errorf("objectd: record parameters: %w", err)
+	}
+	s.codecs.Store(key, c)
+	return c, nil
 }
 
 // Open opens (formatting when new) every disk and returns the Store. Disks
