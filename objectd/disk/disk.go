@@ -10,7 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -51,6 +53,7 @@ type Disk struct {
 	db     *badger.DB
 	format Format
 	log    *slog.Logger
+	ts     atomic.Uint64 // last commit timestamp handed out
 	// Fresh is true when the disk was formatted by this Open (a new or
 	// replaced disk that holds nothing yet).
 	Fresh bool
@@ -103,11 +106,17 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false).
 		WithLogger(badgerLogger{d.log})
-	db, err := badger.Open(bopts)
+	// Managed mode: the disk hands out commit timestamps itself and reads
+	// the latest state. Badger's own oracle makes every new transaction
+	// wait until all earlier commits (and their fsyncs) finish, which
+	// would serialise concurrent writers; with per-key locks above this
+	// layer, that ordering is not needed.
+	db, err := badger.OpenManaged(bopts)
 	if err != nil {
 		return nil, fmt.Errorf("disk: open metadata of %s: %w", root, err)
 	}
 	d.db = db
+	d.ts.Store(db.MaxVersion())
 	return d, nil
 }
 
@@ -357,11 +366,21 @@ func (d *Disk) Update(fn func(Txn) error) error {
 	if d.db == nil {
 		return ErrClosed
 	}
-	err := d.db.Update(func(t *badger.Txn) error { return fn(Txn{t}) })
-	if errors.Is(err, badger.ErrTxnTooBig) {
-		return fmt.Errorf("disk: transaction too big: %w", err)
+	txn := d.db.NewTransactionAt(math.MaxUint64, true)
+	defer txn.Discard()
+	if err := fn(Txn{txn}); err != nil {
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return fmt.Errorf("disk: transaction too big: %w", err)
+		}
+		return err
 	}
-	return err
+	ts := d.ts.Add(1)
+	if err := txn.CommitAt(ts, nil); err != nil {
+		return err
+	}
+	// Only the latest version of a key is ever read: older ones may go.
+	d.db.SetDiscardTs(ts)
+	return nil
 }
 
 // Get reads one key.
@@ -372,13 +391,9 @@ func (d *Disk) Get(key []byte) ([]byte, error) {
 	if d.db == nil {
 		return nil, ErrClosed
 	}
-	var out []byte
-	err := d.db.View(func(t *badger.Txn) error {
-		var err error
-		out, err = Txn{t}.Get(key)
-		return err
-	})
-	return out, err
+	txn := d.db.NewTransactionAt(math.MaxUint64, false)
+	defer txn.Discard()
+	return Txn{txn}.Get(key)
 }
 
 // Iterator walks keys in order within a prefix.
@@ -397,7 +412,7 @@ func (d *Disk) NewIterator(prefix, start []byte, prefetch bool) (*Iterator, erro
 	if d.db == nil {
 		return nil, ErrClosed
 	}
-	txn := d.db.NewTransaction(false)
+	txn := d.db.NewTransactionAt(math.MaxUint64, false)
 	o := badger.DefaultIteratorOptions
 	o.Prefix = prefix
 	o.PrefetchValues = prefetch
