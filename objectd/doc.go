@@ -1,4 +1,73 @@
 // Package objectd is the data plane of Basalt's storage core: it splits
 // objects into erasure-coded shards, writes them to a quorum of disks, and
 // reads them back, reconstructing what is missing or corrupt.
+//
+// # Placement
+//
+// A Store has n disks and writes every object with k data and m parity
+// shards (k+m <= n). The object's set is k+m consecutive disks starting at a
+// hash of bucket/key, so parity is spread over every disk. Shard i of every
+// part of the object lives on disk i of the set. (The cluster ring of a
+// later layer replaces this function; nothing else changes.)
+//
+// # Writes
+//
+// The body is read one stripe (BlockSize bytes, 1 MiB by default) at a time,
+// encoded, and each shard's block is appended to that disk's shard file in
+// the shardfmt format (a self-describing header and a CRC32C per block).
+// At the end every shard file is fsynced, renamed into place and its
+// directory fsynced. Objects of at most InlineThreshold bytes (128 KiB by
+// default) skip the files: their encoded shards go into the disks'
+// metadata databases with the record, in one synchronous transaction. Below
+// that size a shard file costs more (create, fsync, rename, directory
+// fsync) than the bytes themselves; in the database concurrent small writes
+// share one fsync per disk.
+//
+// Then, under the key's lock, each disk of the set gets a metadata record:
+// size, ETag, content type, user metadata, times, checksums, the erasure
+// parameters, the disk's shard index and the list of parts (data ids).
+// A write is acknowledged when a write quorum of records is durable: k, or
+// k+1 when k == m. Otherwise every record written is rolled back and the
+// shards removed. The previous version's data is removed only after the new
+// one is acknowledged. A write that reached fewer than all k+m disks is
+// queued for repair.
+//
+// # Reads
+//
+// HEAD reads the records of the set and serves the newest version that at
+// least k disks hold; versions held by fewer were never acknowledged (or
+// are being repaired) and are invisible. GET reads only the blocks of the
+// stripes its range needs, and of those only the data shards that hold
+// bytes of the range; it decodes only when one of them is missing or fails
+// its checksum. A bad shard is queued for repair and its bytes are never
+// returned. Fewer than k readable shards: ErrReadQuorum, never wrong data.
+//
+// # Listing
+//
+// Every disk keeps its records in key order (badger's LSM tree). A listing
+// walks all disks in step from the marker, applies the same newest-on-k
+// rule per key, and skips a whole common prefix with one seek, so a page
+// costs O(page size x disks) whatever the bucket size.
+//
+// # Memory
+//
+// A request in flight holds one stripe buffer (BlockSize) and one set of
+// k+m shard buffers (BlockSize/k + 4 each), both pooled: 3 MiB for 2+2 at
+// 1 MiB stripes, whatever the object size. Inline objects are buffered
+// whole (at most InlineThreshold bytes, encoded). The badger databases hold
+// 16 MiB of block cache and two 16 MiB memtables per disk.
+//
+// # Repair
+//
+// A healer goroutine takes objects from the repair queue one at a time,
+// verifies every shard of the current version, rebuilds missing or corrupt
+// shards from k good ones, and rewrites them (files atomically replaced,
+// inline values and records in one transaction) if the version is still
+// current.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. Writes to one key are serialised by a
+// per-key lock held only while records are committed; data streams in
+// parallel.
 package objectd
