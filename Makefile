@@ -1,0 +1,44 @@
+# Basalt: build, run and test. `make help` lists the targets.
+
+GO      ?= go
+VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+ARGS    ?=
+
+.PHONY: help build run test test-deps vet bench mint fmt clean
+
+help:
+	@echo "make build   build bin/basalt"
+	@echo "make run     build, then run bin/basalt server (extra flags: ARGS='--address 127.0.0.1:9000')"
+	@echo "make test    install missing test tools (aws CLI, boto3), go vet, then all tests"
+	@echo "make bench   benchmarks of the storage core"
+	@echo "make mint    minio-go's functional suite against a fresh server"
+	@echo "make fmt     gofmt every Go file"
+	@echo "make clean   remove bin/"
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/basalt ./cmd/basalt
+
+run: build
+	bin/basalt server $(ARGS)
+
+test-deps:
+	sh scripts/install-test-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+test: test-deps vet
+	$(GO) test -timeout 14m ./...
+
+bench:
+	$(GO) test -run xxx -bench . ./objectd/...
+
+mint: build
+	sh scripts/mint.sh
+
+fmt:
+	gofmt -w $$(find . -name '*.go' -not -path './.git/*')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrUsage marks an error in the configuration given by the user (flags,
+// environment). Commands exit with status 2 on it.
+var ErrUsage = errors.New("server: invalid configuration")
+
+// usageError is a configuration error whose text is meant for the user as
+// is; it matches ErrUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Config is the configuration of `basalt server`. Field comments name the
+// flag that sets each.
+type Config struct {
+	DataDir         string        // --data: folder of the server's own files, and the base of relative disk paths
+	Disks           []string      // --disks: disk directories or {a...b} patterns
+	DataShards      int           // --ec-data: k
+	ParityShards    int           // --ec-parity: m
+	Address         string        // --address: host:port of the S3 endpoint
+	Region          string        // --region: the region the server answers for
+	Domains         []string      // --domain: domains for virtual-host-style requests
+	LogFormat       string        // --log-format: text or json
+	LogLevel        string        // --log-level: debug, info, warn or error
+	ShutdownTimeout time.Duration // --shutdown-timeout: how long to drain requests
+	PprofAddress    string        // --pprof: host:port for /debug/pprof, empty for none
+}
+
+// Default returns the single-machine default: four disk directories under
+// ./data, erasure coding 2+2, S3 on 127.0.0.1:8080.
+func Default() Config {
+	return Config{
+		DataDir:         "data",
+		Disks:           []string{"disk{1...4}"},
+		DataShards:      2,
+		ParityShards:    2,
+		Address:         "127.0.0.1:8080",
+		Region:          "us-east-1",
+		Domains:         []string{"localhost"},
+		LogFormat:       "text",
+		LogLevel:        "info",
+		ShutdownTimeout: 30 * time.Second,
+	}
+}
+
+// Validate checks the configuration. Its errors match ErrUsage and read as
+// one line for the user.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return usagef("--data must not be empty")
+	}
+	disks, err := c.DiskPaths()
+	if err != nil {
+		return err
+	}
+	if c.DataShards < 1 {
+		return usagef("--ec-data=%d: the number of data shards k must be at least 1", c.DataShards)
+	}
+	if c.ParityShards < 0 {
+		return usagef("--ec-parity=%d: the number of parity shards m must be at least 0", c.ParityShards)
+	}
+	if c.DataShards+c.ParityShards > len(disks) {
+		return usagef("--ec-data=%d --ec-parity=%d need k+m=%d disks, but --disks gives %d",
+			c.DataShards, c.ParityShards, c.DataShards+c.ParityShards, len(disks))
+	}
+	if err := checkAddress("--address", c.Address); err != nil {
+		return err
+	}
+	if c.PprofAddress != "" {
+		if err := checkAddress("--pprof", c.PprofAddress); err != nil {
+			return err
+		}
+	}
+	if c.Region == "" {
+		return usagef("--region must not be empty")
+	}
+	for _, d := range c.Domains {
+		if d == "" || strings.ContainsAny(d, "/: ") {
+			return usagef("--domain=%q: want a domain name such as s3.example.com", d)
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return usagef("--log-format=%q: want text or json", c.LogFormat)
+	}
+	if _, err := c.level(); err != nil {
+		return err
+	}
+	if c.ShutdownTimeout <= 0 {
+		return usagef("--shutdown-timeout=%s: must be positive", c.ShutdownTimeout)
+	}
+	return nil
+}
+
+func checkAddress(flag, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("%s=%q: want host:port, such as 127.0.0.1:8080", flag, addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usagef("%s=%q: port must be a number from 0 to 65535", flag, addr)
+	}
+	return nil
+}
+
+func (c Config) level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, usagef("--log-level=%q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+// DiskPaths expands the --disks arguments into the list of disk
+// directories: each argument may be a path or contain {a...b} patterns
+// (see ExpandPattern); relative paths are taken under DataDir. The list
+// must not be empty nor name a directory twice.
+func (c Config) DiskPaths() ([]string, error) {
+	var out []string
+	seen := make(map[string]bool)
+	for _, arg := range c.Disks {
+		arg = strings.TrimSpace(arg)
+		if arg == "" {
+			continue
+		}
+		paths, err := ExpandPattern(arg)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(c.DataDir, p)
+			}
+			p = filepath.Clean(p)
+			if seen[p] {
+				return nil, usagef("--disks names %s twice", p)
+			}
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, usagef("--disks names no disk directory")
+	}
+	return out, nil
+}

@@ -1,0 +1,251 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/basaltstore/basalt/objectd"
+	"github.com/basaltstore/basalt/proxy"
+	"github.com/basaltstore/basalt/proxy/identity"
+)
+
+// ReadyMessage is the log message written once the S3 listener accepts
+// connections; its "address" attribute is the listening address.
+const ReadyMessage = "basalt server ready"
+
+// IdentityDir is the folder under DataDir that keeps the root credential.
+const IdentityDir = "identity"
+
+// Process is what Run takes from the process it runs in.
+type Process struct {
+	Stdout  io.Writer               // where the root credential is shown
+	Stderr  io.Writer               // where logs go
+	Getenv  func(key string) string // environment lookup, for the root credential
+	Version string                  // version of the binary, for logs and metrics
+}
+
+// Run serves S3 as cfg says until ctx is cancelled, then stops accepting
+// connections, waits up to cfg.ShutdownTimeout for in-flight requests,
+// closes the store and returns nil. Configuration errors match ErrUsage.
+func Run(ctx context.Context, cfg Config, p Process) (err error) {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	disks, err := cfg.DiskPaths()
+	if err != nil {
+		return err
+	}
+	level, err := cfg.level()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(p.Stderr, cfg.LogFormat, level)
+
+	storeCfg := objectd.Config{
+		Disks:        disks,
+		DataShards:   cfg.DataShards,
+		ParityShards: cfg.ParityShards,
+		Logger:       logger.With("component", "objectd"),
+	}
+	if err := storeCfg.Validate(); err != nil {
+		return &usageError{msg: err.Error()}
+	}
+
+	idDir := filepath.Join(cfg.DataDir, IdentityDir)
+	root, created, err := identity.Load(idDir, p.Getenv)
+	if err != nil {
+		if errors.Is(err, identity.ErrPartialEnv) || errors.Is(err, identity.ErrShortUser) ||
+			errors.Is(err, identity.ErrShortSecret) || errors.Is(err, identity.ErrBadCharacter) {
+			return &usageError{msg: err.Error()}
+		}
+		return err
+	}
+	showCredential(p.Stdout, root, created, filepath.Join(idDir, identity.FileName))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("server: create data folder: %w", err)
+	}
+	// Disk directories inside the data folder are the server's own to
+	// create; others (mount points) must exist already.
+	for _, d := range disks {
+		if inside(cfg.DataDir, d) {
+			if err := os.MkdirAll(d, 0o750); err != nil {
+				return fmt.Errorf("server: create disk directory: %w", err)
+			}
+		}
+	}
+	store, err := objectd.Open(storeCfg)
+	if err != nil {
+		return fmt.Errorf("server: open store: %w", err)
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil {
+			logger.Error("closing the store", "err", cerr)
+			err = errors.Join(err, fmt.Errorf("server: close store: %w", cerr))
+		}
+	}()
+
+	reg := prometheus.NewRegistry()
+	if err := registerCollectors(reg, p.Version); err != nil {
+		return err
+	}
+	px, err := proxy.New(proxy.Config{
+		Store:       store,
+		Credentials: root,
+		Region:      cfg.Region,
+		Domains:     cfg.Domains,
+		Logger:      logger.With("component", "proxy"),
+		Registry:    reg,
+		Ready:       store.Ready,
+	})
+	if err != nil {
+		return fmt.Errorf("server: proxy: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Address)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           px.Handler(),
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var debug *http.Server
+	if cfg.PprofAddress != "" {
+		dln, err := net.Listen("tcp", cfg.PprofAddress)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("server: listen for pprof: %w", err)
+		}
+		debug = &http.Server{Handler: pprofMux(), ReadHeaderTimeout: 30 * time.Second}
+		go func() { serveErr <- debug.Serve(dln) }()
+		logger.Info("pprof listening", "address", dln.Addr().String())
+	}
+
+	logger.Info(ReadyMessage,
+		"address", ln.Addr().String(),
+		"disks", len(disks),
+		"data_shards", cfg.DataShards,
+		"parity_shards", cfg.ParityShards,
+		"region", cfg.Region,
+		"version", p.Version)
+
+	// Logged once the listener is closed: from then on no new connection
+	// is accepted.
+	draining := make(chan struct{})
+	srv.RegisterOnShutdown(func() {
+		logger.Info("shutting down: listener closed, draining requests", "timeout", cfg.ShutdownTimeout.String())
+		close(draining)
+	})
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		_ = srv.Close()
+		if debug != nil {
+			_ = debug.Close()
+		}
+		return fmt.Errorf("server: serve: %w", err)
+	}
+
+	if debug != nil {
+		_ = debug.Close()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	<-draining // Shutdown runs the hook; keep the log in order
+	if err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("server: requests still running after %s: %w", cfg.ShutdownTimeout, err)
+	}
+	logger.Info("basalt server stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// inside reports whether path is dir or below it.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func registerCollectors(reg *prometheus.Registry, version string) error {
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "basalt_build_info",
+		Help: "Always 1; the version label is the version of the running basalt binary.",
+	}, []string{"version"})
+	info.WithLabelValues(version).Set(1)
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		info,
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("server: register metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// showCredential prints the root credential: in full, boxed, when it was
+// just generated; otherwise only its access key.
+func showCredential(w io.Writer, root identity.Root, created bool, path string) {
+	if !created {
+		fmt.Fprintf(w, "Root access key: %s\n", root.AccessKey)
+		return
+	}
+	lines := []string{
+		"Basalt generated a root credential. It is shown only this once:",
+		"",
+		"  Access key: " + root.AccessKey,
+		"  Secret key: " + root.SecretAccessKey,
+		"",
+		"It is kept in " + path + " (mode 0600).",
+		"Set BASALT_ROOT_USER and BASALT_ROOT_PASSWORD to choose your own.",
+	}
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l))
+	}
+	bar := "+" + strings.Repeat("-", width+2) + "+"
+	fmt.Fprintln(w, bar)
+	for _, l := range lines {
+		fmt.Fprintf(w, "| %-*s |\n", width, l)
+	}
+	fmt.Fprintln(w, bar)
+}
