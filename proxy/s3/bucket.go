@@ -1,0 +1,529 @@
+package s3
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/basaltstore/basalt/objectd"
+)
+
+// Size limits of XML request bodies.
+const (
+	maxSmallXMLBody  = 64 << 10 // CreateBucketConfiguration and other small documents
+	maxDeleteXMLBody = 4 << 20  // DeleteObjects: up to 1000 keys of up to 1024 bytes
+	maxDeleteKeys    = 1000
+)
+
+// dispatch runs the handler of the resolved operation.
+func (q *request) dispatch() error {
+	switch q.target.API {
+	case apiListBuckets:
+		return q.listBuckets()
+	case apiCreateBucket:
+		return q.createBucket()
+	case apiDeleteBucket:
+		return q.deleteBucket()
+	case apiHeadBucket:
+		return q.headBucket()
+	case apiGetBucketLocation:
+		return q.getBucketLocation()
+	case apiListObjects:
+		return q.listObjects(false)
+	case apiListObjectsV2:
+		return q.listObjects(true)
+	case apiListObjectVersions:
+		return q.listObjectVersions()
+	case apiListMultipartUploads:
+		return q.listMultipartUploads()
+	case apiDeleteObjects:
+		return q.deleteObjects()
+	case apiGetBucketVersioning:
+		return q.bucketDoc(versioningConfiguration{Xmlns: s3Namespace})
+	case apiGetBucketPolicy:
+		return q.bucketErr(ErrNoSuchBucketPolicy)
+	case apiGetBucketTagging:
+		return q.bucketErr(ErrNoSuchTagSet)
+	case apiGetBucketCors:
+		return q.bucketErr(ErrNoSuchCORSConfiguration)
+	case apiGetBucketLifecycle:
+		return q.bucketErr(ErrNoSuchLifecycle)
+	case apiGetBucketEncryption:
+		return q.bucketErr(ErrNoSuchEncryption)
+	case apiGetObjectLockConfig:
+		return q.bucketErr(ErrNoSuchObjectLock)
+	case apiGetBucketWebsite:
+		return q.bucketErr(ErrNoSuchWebsite)
+	case apiGetBucketReplication:
+		return q.bucketErr(ErrNoSuchReplication)
+	case apiGetPublicAccessBlock:
+		return q.bucketErr(ErrNoSuchPublicAccessBlock)
+	case apiGetOwnershipControls:
+		return q.bucketErr(ErrNoSuchOwnershipControls)
+	case apiGetBucketACL:
+		return q.bucketDoc(q.ownerACL())
+	case apiGetBucketNotification:
+		return q.bucketDoc(emptyConfig{XMLName: xml.Name{Local: "NotificationConfiguration"}, Xmlns: s3Namespace})
+	case apiGetBucketLogging:
+		return q.bucketDoc(emptyConfig{XMLName: xml.Name{Local: "BucketLoggingStatus"}, Xmlns: s3Namespace})
+	case apiGetBucketAccelerate:
+		return q.bucketDoc(emptyConfig{XMLName: xml.Name{Local: "AccelerateConfiguration"}, Xmlns: s3Namespace})
+	case apiGetBucketRequestPayment:
+		return q.bucketDoc(requestPaymentConfiguration{Xmlns: s3Namespace, Payer: "BucketOwner"})
+	case apiDeleteBucketSubresource:
+		if _, err := q.s.store.BucketInfo(q.ctx, q.target.Bucket); err != nil {
+			return err
+		}
+		q.writeEmpty(http.StatusNoContent)
+		return nil
+	case apiPutObject:
+		return q.putObject()
+	case apiGetObject:
+		return q.getObject(false)
+	case apiHeadObject:
+		return q.getObject(true)
+	case apiDeleteObject:
+		return q.deleteObject()
+	case apiCopyObject:
+		return q.copyObject()
+	case apiGetObjectACL:
+		if _, err := q.s.store.HeadObject(q.ctx, q.target.Bucket, q.target.Key); err != nil {
+			return err
+		}
+		q.writeXML(http.StatusOK, q.ownerACL())
+		return nil
+	case apiGetObjectTagging:
+		if _, err := q.s.store.HeadObject(q.ctx, q.target.Bucket, q.target.Key); err != nil {
+			return err
+		}
+		q.writeXML(http.StatusOK, tagging{Xmlns: s3Namespace})
+		return nil
+	case apiDeleteObjectTagging:
+		if _, err := q.s.store.HeadObject(q.ctx, q.target.Bucket, q.target.Key); err != nil {
+			return err
+		}
+		q.writeEmpty(http.StatusNoContent)
+		return nil
+	case apiCreateMultipartUpload:
+		return q.createMultipartUpload()
+	case apiUploadPart:
+		return q.uploadPart()
+	case apiUploadPartCopy:
+		return q.uploadPartCopy()
+	case apiCompleteMultipartUpload:
+		return q.completeMultipartUpload()
+	case apiAbortMultipartUpload:
+		return q.abortMultipartUpload()
+	case apiListParts:
+		return q.listParts()
+	}
+	return ErrNotImplemented
+}
+
+// owner is the owner reported for everything: the authenticated key.
+func (q *request) owner() owner {
+	ak := ""
+	if q.auth != nil {
+		ak = q.auth.AccessKey
+	}
+	sum := sha256.Sum256([]byte(ak))
+	return owner{ID: hex.EncodeToString(sum[:]), DisplayName: ak}
+}
+
+func (q *request) ownerACL() accessControlPolicy {
+	o := q.owner()
+	acl := accessControlPolicy{Xmlns: s3Namespace, Owner: o}
+	acl.Grants = make([]struct {
+		Grantee    grantee `xml:"Grantee"`
+		Permission string  `xml:"Permission"`
+	}, 1)
+	acl.Grants[0].Grantee = grantee{
+		XMLNSXSI: "http://www.w3.org/2001/XMLSchema-instance", XSIType: "CanonicalUser",
+		ID: o.ID, DisplayName: o.DisplayName,
+	}
+	acl.Grants[0].Permission = "FULL_CONTROL"
+	return acl
+}
+
+// bucketDoc answers with doc once the bucket is known to exist.
+func (q *request) bucketDoc(doc any) error {
+	if _, err := q.s.store.BucketInfo(q.ctx, q.target.Bucket); err != nil {
+		return err
+	}
+	q.writeXML(http.StatusOK, doc)
+	return nil
+}
+
+// bucketErr answers with e once the bucket is known to exist.
+func (q *request) bucketErr(e *APIError) error {
+	if _, err := q.s.store.BucketInfo(q.ctx, q.target.Bucket); err != nil {
+		return err
+	}
+	return e
+}
+
+// readXMLBody reads a small XML request body (at most limit bytes) into v.
+// An empty body leaves v alone and returns false. The body's Content-MD5
+// and additional checksum, when given, are verified.
+func (q *request) readXMLBody(limit int64, v any) (bool, []byte, error) {
+	data, err := q.readSmallBody(limit)
+	if err != nil {
+		return false, nil, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return false, data, nil
+	}
+	if err := xml.Unmarshal(data, v); err != nil {
+		return false, data, ErrMalformedXML
+	}
+	return true, data, nil
+}
+
+// readSmallBody reads the whole request body when it is at most limit
+// bytes, verifying Content-MD5 and x-amz-checksum-* if present.
+func (q *request) readSmallBody(limit int64) ([]byte, error) {
+	if q.body == nil {
+		return nil, nil
+	}
+	if q.auth.ContentLength > limit {
+		return nil, ErrMalformedXML.withMessage("The XML you provided was larger than the maximum of " + strconv.FormatInt(limit, 10) + " bytes allowed.")
+	}
+	wantMD5, err := readContentMD5(q.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	want, err := readBodyChecksum(q.r.Header)
+	if err != nil {
+		return nil, err
+	}
+	r, _ := verifiedBody(q.body, want, "", q.auth.Trailer)
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, ErrMalformedXML.withMessage("The XML you provided was larger than the maximum of " + strconv.FormatInt(limit, 10) + " bytes allowed.")
+	}
+	if wantMD5 != nil {
+		sum := md5.Sum(data)
+		if !bytes.Equal(sum[:], wantMD5) {
+			return nil, ErrBadDigest
+		}
+	}
+	return data, nil
+}
+
+func (q *request) listBuckets() error {
+	buckets, err := q.s.store.ListBuckets(q.ctx)
+	if err != nil {
+		return err
+	}
+	sort.Slice(buckets, func(i, j int) bool { return buckets[i].Name < buckets[j].Name })
+	prefix := q.query.Get("prefix")
+	_, present := q.query["max-buckets"]
+	maxBuckets, err := parseMaxKeys(q.query.Get("max-buckets"), present, 10000, 10000,
+		ErrInvalidArgument.withMessage("Argument max-buckets must be an integer between 1 and 10000."))
+	if err != nil {
+		return err
+	}
+	if present && maxBuckets == 0 {
+		return ErrInvalidArgument.withMessage("Argument max-buckets must be an integer between 1 and 10000.")
+	}
+	after := ""
+	if _, ok := q.query["continuation-token"]; ok {
+		if after, err = decodeToken(q.query.Get("continuation-token")); err != nil {
+			return err
+		}
+	}
+	res := listAllMyBucketsResult{Xmlns: s3Namespace, Owner: q.owner(), Prefix: prefix}
+	res.Buckets = []bucketItem{}
+	for _, b := range buckets {
+		if !strings.HasPrefix(b.Name, prefix) || (after != "" && b.Name <= after) {
+			continue
+		}
+		if len(res.Buckets) == maxBuckets {
+			res.ContinuationToken = encodeToken(res.Buckets[len(res.Buckets)-1].Name)
+			break
+		}
+		res.Buckets = append(res.Buckets, bucketItem{Name: b.Name, CreationDate: timeXML(b.Created), BucketRegion: q.s.region})
+	}
+	q.writeXML(http.StatusOK, res)
+	return nil
+}
+
+func (q *request) createBucket() error {
+	if strings.EqualFold(q.r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
+		return ErrObjectLockNotImplemented
+	}
+	var cfg createBucketConfiguration
+	if _, _, err := q.readXMLBody(maxSmallXMLBody, &cfg); err != nil {
+		return err
+	}
+	if lc := strings.TrimSpace(cfg.LocationConstraint); lc != "" && lc != q.s.region {
+		return ErrInvalidLocationConstraint
+	}
+	if err := q.s.store.MakeBucket(q.ctx, q.target.Bucket); err != nil {
+		return err
+	}
+	q.w.Header().Set("Location", "/"+q.target.Bucket)
+	q.writeEmpty(http.StatusOK)
+	return nil
+}
+
+func (q *request) deleteBucket() error {
+	if err := q.s.store.DeleteBucket(q.ctx, q.target.Bucket); err != nil {
+		return err
+	}
+	q.writeEmpty(http.StatusNoContent)
+	return nil
+}
+
+func (q *request) headBucket() error {
+	if _, err := q.s.store.BucketInfo(q.ctx, q.target.Bucket); err != nil {
+		return err
+	}
+	q.w.Header().Set("X-Amz-Bucket-Region", q.s.region)
+	q.w.Header().Set("X-Amz-Access-Point-Alias", "false")
+	q.writeEmpty(http.StatusOK)
+	return nil
+}
+
+func (q *request) getBucketLocation() error {
+	region := q.s.region
+	if region == "us-east-1" {
+		region = "" // S3 reports the original region as an empty constraint
+	}
+	return q.bucketDoc(locationConstraint{Xmlns: s3Namespace, Region: region})
+}
+
+// list runs a listing, answering an empty page for max-keys=0 as S3 does.
+func (q *request) list(opts objectd.ListOptions) (objectd.ListResult, error) {
+	if opts.MaxKeys == 0 {
+		_, err := q.s.store.BucketInfo(q.ctx, q.target.Bucket)
+		return objectd.ListResult{}, err
+	}
+	return q.s.store.ListObjects(q.ctx, q.target.Bucket, opts)
+}
+
+func (q *request) listObjects(v2 bool) error {
+	p, err := parseListParams(q.query, v2)
+	if err != nil {
+		return err
+	}
+	res, err := q.list(objectd.ListOptions{Prefix: p.Prefix, Delimiter: p.Delimiter, After: p.After, MaxKeys: p.MaxKeys})
+	if err != nil {
+		return err
+	}
+	enc := func(s string) string { return s }
+	encodingType := ""
+	if p.EncodeURL {
+		enc, encodingType = s3URLEncode, "url"
+	}
+	var ownerPtr *owner
+	if !v2 || p.FetchOwner {
+		o := q.owner()
+		ownerPtr = &o
+	}
+	contents := make([]objectItem, 0, len(res.Objects))
+	for _, o := range res.Objects {
+		item := objectItem{
+			Key: enc(o.Key), LastModified: timeXML(o.ModTime), ETag: quote(o.ETag),
+			Size: o.Size, StorageClass: "STANDARD", Owner: ownerPtr,
+		}
+		if o.Checksum.Algorithm != "" {
+			item.ChecksumAlgorithm = []string{o.Checksum.Algorithm}
+			item.ChecksumType = o.Checksum.Type
+		}
+		contents = append(contents, item)
+	}
+	prefixes := make([]commonPrefix, 0, len(res.CommonPrefixes))
+	for _, cp := range res.CommonPrefixes {
+		prefixes = append(prefixes, commonPrefix{Prefix: enc(cp)})
+	}
+	if !v2 {
+		doc := listBucketResultV1{
+			Xmlns: s3Namespace, Name: q.target.Bucket, Prefix: enc(p.Prefix), Marker: enc(p.Marker),
+			MaxKeys: p.MaxKeys, Delimiter: enc(p.Delimiter), IsTruncated: res.IsTruncated,
+			Contents: contents, CommonPrefixes: prefixes, EncodingType: encodingType,
+		}
+		if res.IsTruncated && p.Delimiter != "" {
+			doc.NextMarker = enc(res.NextAfter)
+		}
+		q.writeXML(http.StatusOK, doc)
+		return nil
+	}
+	doc := listBucketResultV2{
+		Xmlns: s3Namespace, Name: q.target.Bucket, Prefix: enc(p.Prefix), ContinuationToken: p.Token,
+		StartAfter: enc(p.StartAfter), KeyCount: len(contents) + len(prefixes), MaxKeys: p.MaxKeys,
+		Delimiter: enc(p.Delimiter), IsTruncated: res.IsTruncated, Contents: contents,
+		CommonPrefixes: prefixes, EncodingType: encodingType,
+	}
+	if res.IsTruncated {
+		doc.NextContinuationToken = encodeToken(res.NextAfter)
+	}
+	q.writeXML(http.StatusOK, doc)
+	return nil
+}
+
+// listObjectVersions lists the current objects as the only ("null")
+// version of each, which is what S3 shows for an unversioned bucket.
+func (q *request) listObjectVersions() error {
+	p, err := parseListParams(q.query, false)
+	if err != nil {
+		return err
+	}
+	keyMarker := q.query.Get("key-marker")
+	res, err := q.list(objectd.ListOptions{Prefix: p.Prefix, Delimiter: p.Delimiter, After: keyMarker, MaxKeys: p.MaxKeys})
+	if err != nil {
+		return err
+	}
+	enc := func(s string) string { return s }
+	doc := listVersionsResult{
+		Xmlns: s3Namespace, Name: q.target.Bucket, MaxKeys: p.MaxKeys, IsTruncated: res.IsTruncated,
+		VersionIDMarker: q.query.Get("version-id-marker"),
+	}
+	if p.EncodeURL {
+		enc, doc.EncodingType = s3URLEncode, "url"
+	}
+	doc.Prefix, doc.KeyMarker, doc.Delimiter = enc(p.Prefix), enc(keyMarker), enc(p.Delimiter)
+	o := q.owner()
+	doc.Versions = make([]versionItem, 0, len(res.Objects))
+	for _, obj := range res.Objects {
+		doc.Versions = append(doc.Versions, versionItem{
+			Key: enc(obj.Key), VersionID: "null", IsLatest: true, LastModified: timeXML(obj.ModTime),
+			ETag: quote(obj.ETag), Size: obj.Size, StorageClass: "STANDARD", Owner: o,
+		})
+	}
+	for _, cp := range res.CommonPrefixes {
+		doc.CommonPrefixes = append(doc.CommonPrefixes, commonPrefix{Prefix: enc(cp)})
+	}
+	if res.IsTruncated {
+		doc.NextKeyMarker = enc(res.NextAfter)
+		doc.NextVersionIDMarker = "null"
+	}
+	q.writeXML(http.StatusOK, doc)
+	return nil
+}
+
+func (q *request) listMultipartUploads() error {
+	_, present := q.query["max-uploads"]
+	maxUploads, err := parseMaxKeys(q.query.Get("max-uploads"), present, objectd.DefaultMaxUploads, objectd.DefaultMaxUploads,
+		ErrInvalidArgument.withMessage("Argument max-uploads must be an integer between 0 and 2147483647."))
+	if err != nil {
+		return err
+	}
+	encodeURL, err := parseEncodingType(q.query.Get("encoding-type"))
+	if err != nil {
+		return err
+	}
+	opts := objectd.ListUploadsOptions{
+		Prefix: q.query.Get("prefix"), Delimiter: q.query.Get("delimiter"),
+		KeyMarker: q.query.Get("key-marker"), UploadIDMarker: q.query.Get("upload-id-marker"),
+		MaxUploads: maxUploads,
+	}
+	var res objectd.ListUploadsResult
+	if maxUploads == 0 {
+		_, err = q.s.store.BucketInfo(q.ctx, q.target.Bucket)
+	} else {
+		res, err = q.s.store.ListMultipartUploads(q.ctx, q.target.Bucket, opts)
+	}
+	if err != nil {
+		return err
+	}
+	enc := func(s string) string { return s }
+	doc := listMultipartUploadsResult{
+		Xmlns: s3Namespace, Bucket: q.target.Bucket, UploadIDMarker: opts.UploadIDMarker,
+		MaxUploads: maxUploads, IsTruncated: res.IsTruncated,
+	}
+	if encodeURL {
+		enc, doc.EncodingType = s3URLEncode, "url"
+	}
+	doc.KeyMarker, doc.Prefix, doc.Delimiter = enc(opts.KeyMarker), enc(opts.Prefix), enc(opts.Delimiter)
+	if res.IsTruncated {
+		doc.NextKeyMarker, doc.NextUploadIDMarker = enc(res.NextKeyMarker), res.NextUploadIDMarker
+	}
+	o := q.owner()
+	doc.Uploads = make([]uploadItem, 0, len(res.Uploads))
+	for _, u := range res.Uploads {
+		alg, typ := uploadChecksum(u)
+		doc.Uploads = append(doc.Uploads, uploadItem{
+			Key: enc(u.Key), UploadID: u.UploadID, Initiator: o, Owner: o, StorageClass: "STANDARD",
+			Initiated: timeXML(u.Initiated), ChecksumAlgorithm: string(alg), ChecksumType: typ,
+		})
+	}
+	for _, cp := range res.CommonPrefixes {
+		doc.CommonPrefixes = append(doc.CommonPrefixes, commonPrefix{Prefix: enc(cp)})
+	}
+	q.writeXML(http.StatusOK, doc)
+	return nil
+}
+
+func (q *request) deleteObjects() error {
+	if _, ok := q.r.Header["Content-Md5"]; !ok {
+		if want, err := readBodyChecksum(q.r.Header); err != nil {
+			return err
+		} else if want == nil {
+			return ErrMissingContentMD5
+		}
+	}
+	var req deleteRequest
+	ok, _, err := q.readXMLBody(maxDeleteXMLBody, &req)
+	if err != nil {
+		return err
+	}
+	if !ok || len(req.Objects) == 0 {
+		return ErrMalformedXML
+	}
+	if len(req.Objects) > maxDeleteKeys {
+		return ErrTooManyKeys
+	}
+	if _, err := q.s.store.BucketInfo(q.ctx, q.target.Bucket); err != nil {
+		return err
+	}
+	errs := make([]error, len(req.Objects))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i, o := range req.Objects {
+		if err := checkKey(o.Key); err != nil {
+			errs[i] = err
+			continue
+		}
+		if o.Key == "" {
+			errs[i] = ErrInvalidArgument.withMessage("The key of an object to delete must not be empty.")
+			continue
+		}
+		if o.VersionID != "" && o.VersionID != "null" {
+			errs[i] = ErrNoSuchVersion
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, key string) {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = q.s.store.DeleteObject(q.ctx, q.target.Bucket, key)
+		}(i, o.Key)
+	}
+	wg.Wait()
+	res := deleteResult{Xmlns: s3Namespace}
+	for i, o := range req.Objects {
+		if errs[i] != nil && !errors.Is(errs[i], objectd.ErrNoSuchKey) {
+			ae := toAPIError(errs[i])
+			res.Errors = append(res.Errors, deleteError{Key: o.Key, VersionID: o.VersionID, Code: ae.Code, Message: ae.Message})
+			continue
+		}
+		if !req.Quiet {
+			res.Deleted = append(res.Deleted, deletedObject{Key: o.Key, VersionID: o.VersionID})
+		}
+	}
+	q.writeXML(http.StatusOK, res)
+	return nil
+}

@@ -1,0 +1,17 @@
+// Package s3 answers the Amazon S3 REST API over Basalt's object layer
+// (*objectd.Store): service, bucket, object and multipart operations, with
+// S3's XML documents, headers and error codes, so that the usual clients
+// (aws CLI, boto3, minio-go, aws-sdk-go-v2, rclone) work unchanged.
+//
+// Every request is authenticated with SigV4 (package proxy/sigv4);
+// anonymous requests are refused with AccessDenied. Requests are addressed
+// path-style ("/bucket/key") or virtual-host-style ("bucket.<domain>/key").
+// Object bodies stream from the client to the store and from the store to
+// the client and are never held in memory; Content-MD5 and the additional
+// checksums (x-amz-checksum-*, in headers or aws-chunked trailers) are
+// verified as the body passes. Only small XML request documents are read
+// whole, up to a fixed size.
+//
+// Concurrency: a Server holds only its configuration; Serve may be called
+// from any number of goroutines at once.
+package s3

@@ -1,0 +1,374 @@
+package s3
+
+import (
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/basaltstore/basalt/objectd"
+	"github.com/basaltstore/basalt/objectd/checksum"
+)
+
+// copyBuffers hold the buffers GET responses are copied through.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// errNotModified ends a GET or HEAD whose If-None-Match or
+// If-Modified-Since condition says the client's copy is current.
+var errNotModified = errors.New("s3: not modified")
+
+// requestBody is the authenticated body, never nil.
+func (q *request) requestBody() io.Reader {
+	if q.body == nil {
+		return http.NoBody
+	}
+	return q.body
+}
+
+// writeConditions turns the If-Match / If-None-Match headers of a write
+// into an object-layer check: If-None-Match "*" fails when the key exists,
+// If-Match fails when it does not hold the given entity tag.
+func writeConditions(h http.Header) (func(*objectd.ObjectInfo) error, error) {
+	ifMatch, ifNoneMatch := h.Get("If-Match"), h.Get("If-None-Match")
+	if ifMatch == "" && ifNoneMatch == "" {
+		return nil, nil
+	}
+	if ifNoneMatch != "" && strings.TrimSpace(ifNoneMatch) != "*" {
+		return nil, ErrNotImplemented.withMessage("If-None-Match on a write only supports \"*\".")
+	}
+	return func(cur *objectd.ObjectInfo) error {
+		if ifNoneMatch != "" && cur != nil {
+			return ErrPreconditionFailed
+		}
+		if ifMatch != "" {
+			if cur == nil {
+				return ErrNoSuchKey
+			}
+			if !etagMatches(ifMatch, cur.ETag) {
+				return ErrPreconditionFailed
+			}
+		}
+		return nil
+	}, nil
+}
+
+func (q *request) putObject() error {
+	h := q.r.Header
+	opts, err := readObjectMeta(h)
+	if err != nil {
+		return err
+	}
+	if opts.ContentMD5, err = readContentMD5(h); err != nil {
+		return err
+	}
+	want, err := readBodyChecksum(h)
+	if err != nil {
+		return err
+	}
+	if opts.Check, err = writeConditions(h); err != nil {
+		return err
+	}
+	size := q.auth.ContentLength
+	if size < 0 {
+		return ErrMissingContentLength
+	}
+	if size > objectd.MaxPartSize {
+		return ErrEntityTooLarge
+	}
+	body, sum := verifiedBody(q.requestBody(), want, "", q.auth.Trailer)
+	opts.Checksum = sum
+	info, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: size}, size, opts)
+	if err != nil {
+		return err
+	}
+	hd := q.w.Header()
+	hd.Set("ETag", quote(info.ETag))
+	cs := info.Checksum
+	if cs.Value == "" && sum != nil {
+		cs = sum()
+	}
+	setChecksumHeaders(hd, cs)
+	q.writeEmpty(http.StatusOK)
+	return nil
+}
+
+// fetch gets an object's info and a reader of the selected bytes, the range
+// being resolved against the object's size. sel returns the offset and
+// length to read given the info; nil selects the whole object. Since the
+// size is only known from a first look, the object is read again if it
+// changed in between.
+func (q *request) fetch(bucket, key string, sel func(objectd.ObjectInfo) (int64, int64, error), head bool) (objectd.ObjectInfo, io.ReadCloser, int64, int64, error) {
+	if sel == nil {
+		if head {
+			info, err := q.s.store.HeadObject(q.ctx, bucket, key)
+			return info, nil, 0, info.Size, err
+		}
+		info, rc, err := q.s.store.GetObject(q.ctx, bucket, key, objectd.GetOptions{Offset: 0, Length: -1})
+		return info, rc, 0, info.Size, err
+	}
+	for attempt := 0; ; attempt++ {
+		info, err := q.s.store.HeadObject(q.ctx, bucket, key)
+		if err != nil {
+			return info, nil, 0, 0, err
+		}
+		q.w.haveSize, q.w.objectSize = true, info.Size
+		off, n, err := sel(info)
+		if err != nil {
+			return info, nil, 0, 0, err
+		}
+		if head {
+			return info, nil, off, n, nil
+		}
+		got, rc, err := q.s.store.GetObject(q.ctx, bucket, key, objectd.GetOptions{Offset: off, Length: n})
+		if err != nil {
+			return got, nil, 0, 0, err
+		}
+		if got.ETag == info.ETag && got.ModTime.Equal(info.ModTime) && got.Size == info.Size {
+			return got, rc, off, n, nil
+		}
+		rc.Close()
+		if attempt == 2 {
+			return got, nil, 0, 0, ErrServiceUnavailable.withMessage("The object changed while it was being read. Please retry.")
+		}
+	}
+}
+
+// partRange is the offset and length of part n of an object.
+func partRange(info objectd.ObjectInfo, n int) (int64, int64, error) {
+	if len(info.Parts) == 0 {
+		if n != 1 {
+			return 0, 0, ErrInvalidPartNumber
+		}
+		return 0, info.Size, nil
+	}
+	if n > len(info.Parts) {
+		return 0, 0, ErrInvalidPartNumber
+	}
+	var off int64
+	for _, p := range info.Parts[:n-1] {
+		off += p.Size
+	}
+	return off, info.Parts[n-1].Size, nil
+}
+
+// getObject answers GetObject, or HeadObject when head is set.
+func (q *request) getObject(head bool) error {
+	h := q.r.Header
+	conds := readConditions(h, "")
+	rangeHeader := h.Get("Range")
+	rng, hasRange := parseRange(rangeHeader)
+	partNumber := 0
+	if _, ok := q.query["partNumber"]; ok {
+		n, err := parsePartNumber(q.query.Get("partNumber"))
+		if err != nil {
+			return err
+		}
+		if rangeHeader != "" {
+			return ErrRangeAndPartNumber
+		}
+		partNumber = n
+	}
+	// Conditions come before the range: a failed precondition is answered
+	// even when the range is not satisfiable.
+	checkConds := func(info objectd.ObjectInfo) error {
+		switch conds.evaluate(info.ETag, info.ModTime) {
+		case condPreconditionFailed:
+			return ErrPreconditionFailed
+		case condNotModified:
+			return errNotModified
+		}
+		return nil
+	}
+	var sel func(objectd.ObjectInfo) (int64, int64, error)
+	switch {
+	case partNumber > 0:
+		sel = func(info objectd.ObjectInfo) (int64, int64, error) {
+			if err := checkConds(info); err != nil {
+				return 0, 0, err
+			}
+			return partRange(info, partNumber)
+		}
+	case hasRange:
+		sel = func(info objectd.ObjectInfo) (int64, int64, error) {
+			if err := checkConds(info); err != nil {
+				return 0, 0, err
+			}
+			return rng.resolve(info.Size)
+		}
+	}
+	info, rc, off, n, err := q.fetch(q.target.Bucket, q.target.Key, sel, head)
+	if err == nil && sel == nil {
+		err = checkConds(info)
+	}
+	hd := q.w.Header()
+	if rc != nil {
+		defer rc.Close()
+	}
+	if errors.Is(err, errNotModified) {
+		hd.Set("ETag", quote(info.ETag))
+		hd.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
+		q.w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	setObjectHeaders(hd, info)
+	if partNumber == 0 {
+		hd.Del("X-Amz-Mp-Parts-Count")
+	}
+	applyResponseOverrides(hd, q.query)
+	checksumMode := strings.EqualFold(h.Get("X-Amz-Checksum-Mode"), "ENABLED")
+	status := http.StatusOK
+	switch {
+	case partNumber > 0:
+		if checksumMode && len(info.Parts) >= partNumber {
+			setChecksumHeaders(hd, info.Parts[partNumber-1].Checksum)
+		} else if checksumMode && len(info.Parts) == 0 {
+			setChecksumHeaders(hd, info.Checksum)
+		}
+		if info.Size > 0 {
+			status = http.StatusPartialContent
+			hd.Set("Content-Range", "bytes "+itoa(off)+"-"+itoa(off+n-1)+"/"+itoa(info.Size))
+		}
+	case hasRange:
+		status = http.StatusPartialContent
+		hd.Set("Content-Range", "bytes "+itoa(off)+"-"+itoa(off+n-1)+"/"+itoa(info.Size))
+	default:
+		if checksumMode {
+			setChecksumHeaders(hd, info.Checksum)
+		}
+	}
+	hd.Set("Content-Length", itoa(n))
+	q.w.WriteHeader(status)
+	if head || rc == nil {
+		return nil
+	}
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	written, err := io.CopyBuffer(q.w, io.LimitReader(rc, n), *bp)
+	if err != nil || written != n {
+		// The status line is out: the short body (Content-Length is set)
+		// makes the connection close, which the client sees as an error.
+		q.s.log.Warn("s3: GET body cut short", "bucket", q.target.Bucket, "key", q.target.Key,
+			"request_id", q.id, "written", written, "want", n, "err", err)
+	}
+	return nil
+}
+
+func (q *request) deleteObject() error {
+	err := q.s.store.DeleteObject(q.ctx, q.target.Bucket, q.target.Key)
+	if err != nil && !errors.Is(err, objectd.ErrNoSuchKey) {
+		return err
+	}
+	q.writeEmpty(http.StatusNoContent)
+	return nil
+}
+
+// copyChecksum picks the checksum to compute for a copy: the algorithm the
+// request names, else the source's own full-object algorithm (whose value
+// then also verifies the bytes read).
+func copyChecksum(h http.Header, src objectd.ObjectInfo) (checksum.Algorithm, *bodyChecksum, error) {
+	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
+		a, err := checksum.Parse(v)
+		if err != nil {
+			return "", nil, ErrInvalidChecksumAlgorithm
+		}
+		if string(a) == src.Checksum.Algorithm && src.Checksum.Type == typeFullObject && a.Valid(src.Checksum.Value) {
+			return a, &bodyChecksum{Alg: a, Value: src.Checksum.Value}, nil
+		}
+		return a, nil, nil
+	}
+	if src.Checksum.Type == typeFullObject {
+		a, err := checksum.Parse(src.Checksum.Algorithm)
+		if err == nil && a.Valid(src.Checksum.Value) {
+			return a, &bodyChecksum{Alg: a, Value: src.Checksum.Value}, nil
+		}
+	}
+	return "", nil, nil
+}
+
+// sourceMD5 is the raw MD5 of a single-part object, from its entity tag.
+func sourceMD5(info objectd.ObjectInfo) []byte {
+	if len(info.Parts) > 0 || len(info.ETag) != 32 {
+		return nil
+	}
+	b, err := hex.DecodeString(info.ETag)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func (q *request) copyObject() error {
+	h := q.r.Header
+	src, err := parseCopySource(h.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	directive := strings.ToUpper(strings.TrimSpace(h.Get("X-Amz-Metadata-Directive")))
+	switch directive {
+	case "":
+		directive = "COPY"
+	case "COPY", "REPLACE":
+	default:
+		return ErrInvalidMetadataDirective
+	}
+	if src.Bucket == q.target.Bucket && src.Key == q.target.Key && directive != "REPLACE" {
+		return ErrCopyToItself
+	}
+	var opts objectd.PutOptions
+	if directive == "REPLACE" {
+		if opts, err = readObjectMeta(h); err != nil {
+			return err
+		}
+	} else if err := refuseUnsupported(h); err != nil {
+		return err
+	}
+	if opts.Check, err = writeConditions(h); err != nil {
+		return err
+	}
+	conds := readConditions(h, "X-Amz-Copy-Source-")
+	info, rc, err := q.s.store.GetObject(q.ctx, src.Bucket, src.Key, objectd.GetOptions{Offset: 0, Length: -1})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if conds.evaluate(info.ETag, info.ModTime) != condOK {
+		return ErrPreconditionFailed
+	}
+	if info.Size > objectd.MaxPartSize {
+		return ErrCopySourceTooLarge
+	}
+	if directive == "COPY" {
+		check := opts.Check
+		opts = optionsFromInfo(info)
+		opts.Check = check
+	}
+	alg, want, err := copyChecksum(h, info)
+	if err != nil {
+		return err
+	}
+	body, sum := verifiedBody(rc, want, alg, nil)
+	opts.Checksum = sum
+	opts.ContentMD5 = sourceMD5(info)
+	out, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: info.Size}, info.Size, opts)
+	if err != nil {
+		return err
+	}
+	cs := out.Checksum
+	if cs.Value == "" && sum != nil {
+		cs = sum()
+	}
+	doc := copyObjectResult{
+		Xmlns: s3Namespace, ETag: quote(out.ETag), LastModified: timeXML(out.ModTime),
+		checksumFields: checksumXML(cs),
+	}
+	if cs.Value != "" {
+		doc.ChecksumType = cs.Type
+	}
+	q.writeXML(http.StatusOK, doc)
+	return nil
+}

@@ -1,0 +1,277 @@
+package s3
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/basaltstore/basalt/objectd"
+	"github.com/basaltstore/basalt/proxy/sigv4"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	// Store is the object layer every operation goes to.
+	Store *objectd.Store
+	// Verifier authenticates every request.
+	Verifier *sigv4.Verifier
+	// Region is reported by GetBucketLocation and HeadBucket and is the only
+	// LocationConstraint CreateBucket accepts. Default "us-east-1".
+	Region string
+	// Domains are the endpoint's host names for virtual-host-style
+	// addressing: Host "b.<domain>" addresses bucket b.
+	Domains []string
+	// Logger receives one record per failed request (debug level for
+	// client errors, error level for server errors). Default: discard.
+	Logger *slog.Logger
+	// Now is the clock for the Date header; nil means time.Now.
+	Now func() time.Time
+}
+
+// Errors of New.
+var (
+	ErrNoStore    = errors.New("s3: no store configured")
+	ErrNoVerifier = errors.New("s3: no verifier configured")
+)
+
+// Server answers S3 requests. It holds no per-request state and is safe for
+// concurrent use.
+type Server struct {
+	store    *objectd.Store
+	verifier *sigv4.Verifier
+	region   string
+	domains  []string
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New makes a Server from cfg, filling in defaults.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, ErrNoStore
+	}
+	if cfg.Verifier == nil {
+		return nil, ErrNoVerifier
+	}
+	s := &Server{
+		store:    cfg.Store,
+		verifier: cfg.Verifier,
+		region:   cfg.Region,
+		domains:  cfg.Domains,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+	}
+	if s.region == "" {
+		s.region = "us-east-1"
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// ServeHTTP answers one S3 request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Serve(w, r) }
+
+// Serve answers one S3 request and returns the name of the S3 operation it
+// was (for instance "PutObject"), for metrics.
+func (s *Server) Serve(w http.ResponseWriter, r *http.Request) string {
+	rw := &responseWriter{ResponseWriter: w}
+	q := r.URL.Query()
+	t := resolve(r.Method, r.URL.Path, r.Host, q, r.Header, s.domains)
+	req := &request{
+		s: s, w: rw, r: r, ctx: r.Context(), query: q, target: t,
+		id: newRequestID(),
+	}
+	h := rw.Header()
+	h.Set("X-Amz-Request-Id", req.id)
+	h.Set("X-Amz-Id-2", newHostID())
+	h.Set("Server", "Basalt")
+	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
+
+	err := req.run()
+	if req.body != nil {
+		req.body.Close()
+	}
+	if err != nil {
+		req.fail(err)
+	}
+	return t.API
+}
+
+// request is the state of one request while it is handled.
+type request struct {
+	s      *Server
+	w      *responseWriter
+	r      *http.Request
+	ctx    context.Context
+	query  url.Values
+	target target
+	id     string
+	auth   *sigv4.Result
+	body   io.ReadCloser
+}
+
+func (q *request) run() error {
+	if q.target.API == apiUnknown {
+		return ErrMethodNotAllowed
+	}
+	res, err := q.s.verifier.Verify(q.r)
+	if err != nil {
+		return err
+	}
+	q.auth = res
+	q.body = res.Body
+	if res.Anonymous {
+		return ErrAccessDenied
+	}
+	if q.target.API == apiNotImplemented {
+		return ErrNotImplemented
+	}
+	if q.target.Bucket != "" && !validBucketName(q.target.Bucket) {
+		return ErrInvalidBucketName
+	}
+	if q.target.Key != "" {
+		if err := checkKey(q.target.Key); err != nil {
+			return err
+		}
+		if v := q.query.Get("versionId"); v != "" && v != "null" {
+			return ErrNoSuchVersion
+		}
+	}
+	return q.dispatch()
+}
+
+// fail writes err as an S3 error response, unless the response has started.
+func (q *request) fail(err error) {
+	ae := toAPIError(err)
+	level := slog.LevelDebug
+	if ae.Status >= 500 && ae.Status != 501 {
+		level = slog.LevelError
+	}
+	q.s.log.Log(q.ctx, level, "s3 request failed", "api", q.target.API, "bucket", q.target.Bucket,
+		"key", q.target.Key, "request_id", q.id, "code", ae.Code, "status", ae.Status, "err", err)
+	if q.w.started {
+		return
+	}
+	h := q.w.Header()
+	for _, k := range []string{"Content-Length", "Content-Range", "ETag", "Last-Modified", "Content-Type"} {
+		h.Del(k)
+	}
+	if ae.Status == http.StatusRequestedRangeNotSatisfiable && ae.Code == ErrInvalidRange.Code {
+		if size, ok := q.rangeSize(); ok {
+			h.Set("Content-Range", "bytes */"+itoa(size))
+		}
+	}
+	if q.r.Method == http.MethodHead || ae.Status == http.StatusNotModified {
+		q.w.WriteHeader(ae.Status)
+		return
+	}
+	doc := errorDoc{
+		Code: ae.Code, Message: ae.Message, Resource: q.r.URL.Path, RequestID: q.id,
+		HostID: q.w.Header().Get("X-Amz-Id-2"),
+	}
+	switch ae.Code {
+	case "NoSuchKey", "KeyTooLongError":
+		doc.Key = q.target.Key
+	case "NoSuchBucket", "BucketNotEmpty", "BucketAlreadyOwnedByYou", "InvalidBucketName":
+		doc.BucketName = q.target.Bucket
+	case "NoSuchUpload":
+		doc.UploadID = q.query.Get("uploadId")
+	}
+	q.writeXML(ae.Status, doc)
+}
+
+// rangeSize is the object size remembered for a 416 answer.
+func (q *request) rangeSize() (int64, bool) {
+	if q.w.objectSize < 0 {
+		return 0, false
+	}
+	return q.w.objectSize, q.w.haveSize
+}
+
+// writeXML writes v as an XML document with the given status.
+func (q *request) writeXML(status int, v any) {
+	b, err := xml.Marshal(v)
+	if err != nil {
+		q.s.log.Error("s3: encoding response", "err", err)
+		status = http.StatusInternalServerError
+		b, _ = xml.Marshal(errorDoc{Code: ErrInternalError.Code, Message: ErrInternalError.Message, RequestID: q.id})
+	}
+	out := make([]byte, 0, len(xml.Header)+len(b))
+	out = append(out, xml.Header...)
+	out = append(out, b...)
+	h := q.w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", itoa(int64(len(out))))
+	q.w.WriteHeader(status)
+	if q.r.Method != http.MethodHead {
+		q.w.Write(out)
+	}
+}
+
+// writeEmpty answers with a status and no body.
+func (q *request) writeEmpty(status int) {
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		q.w.Header().Set("Content-Length", "0")
+	}
+	q.w.WriteHeader(status)
+}
+
+// responseWriter remembers whether the response has started, so that a
+// late error is not written into a body.
+type responseWriter struct {
+	http.ResponseWriter
+	started    bool
+	haveSize   bool
+	objectSize int64
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	w.started = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	w.started = true
+	return w.ResponseWriter.Write(p)
+}
+
+// Flush passes through to the underlying writer when it can flush.
+func (w *responseWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// newRequestID returns 16 uppercase hex digits, as S3's request IDs.
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// newHostID returns a random x-amz-id-2 value.
+func newHostID() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
