@@ -1,8 +1,10 @@
 package checksum
 
 import (
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,7 +13,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/minio/crc64nvme"
+	"github.com/zeebo/xxh3"
 )
 
 // Algorithm names an S3 additional checksum algorithm, spelled as S3 spells
@@ -25,6 +29,12 @@ const (
 	CRC64NVME Algorithm = "CRC64NVME"
 	SHA1      Algorithm = "SHA1"
 	SHA256    Algorithm = "SHA256"
+	// The algorithms S3 added later; current SDKs offer them.
+	MD5       Algorithm = "MD5"
+	SHA512    Algorithm = "SHA512"
+	XXHASH64  Algorithm = "XXHASH64"
+	XXHASH3   Algorithm = "XXHASH3"
+	XXHASH128 Algorithm = "XXHASH128"
 )
 
 // Errors of this package; returned errors wrap them and are matched with
@@ -49,7 +59,7 @@ var (
 
 // All returns every algorithm, in a fixed order.
 func All() []Algorithm {
-	return []Algorithm{CRC32, CRC32C, CRC64NVME, SHA1, SHA256}
+	return []Algorithm{CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512, XXHASH64, XXHASH3, XXHASH128}
 }
 
 // Parse returns the algorithm named by name, ignoring case ("crc32c" and
@@ -112,6 +122,14 @@ func (a Algorithm) Size() int {
 		return sha1.Size
 	case SHA256:
 		return sha256.Size
+	case MD5:
+		return md5.Size
+	case SHA512:
+		return sha512.Size
+	case XXHASH64, XXHASH3:
+		return 8
+	case XXHASH128:
+		return 16
 	}
 	return 0
 }
@@ -130,6 +148,16 @@ func (a Algorithm) New() hash.Hash {
 		return sha1.New()
 	case SHA256:
 		return sha256.New()
+	case MD5:
+		return md5.New()
+	case SHA512:
+		return sha512.New()
+	case XXHASH64:
+		return xxhash.New()
+	case XXHASH3:
+		return xxh3.New()
+	case XXHASH128:
+		return xxh3.New128()
 	}
 	return nil
 }

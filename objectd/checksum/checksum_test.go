@@ -37,6 +37,10 @@ func TestKnownVectors(t *testing.T) {
 		{CRC64NVME, "123456789", crc64be(0xAE8B14860A799888)},
 		{SHA1, "abc", unhex("a9993e364706816aba3e25717850c26c9cd0d89d")},
 		{SHA256, "abc", unhex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")},
+		{MD5, "abc", unhex("900150983cd24fb0d6963f7d28e17f72")},
+		{SHA512, "abc", unhex("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")},
+		{XXHASH64, "abc", unhex("44bc2cf5ad770999")},
+		{XXHASH3, "abc", unhex("78af5f94892f3950")},
 		{CRC32, "", crc32be(0)},
 		{CRC64NVME, "", crc64be(0)},
 	}
@@ -86,7 +90,7 @@ func TestParseAndHeader(t *testing.T) {
 			t.Errorf("Parse(%q) = %q, %v; want %q", c.in, got, err, c.want)
 		}
 	}
-	for _, bad := range []string{"", "md5", "crc", "sha-256", "crc32c "} {
+	for _, bad := range []string{"", "blake3", "crc", "sha-256", "crc32c "} {
 		if _, err := Parse(bad); !errors.Is(err, ErrUnknownAlgorithm) {
 			t.Errorf("Parse(%q) error = %v, want ErrUnknownAlgorithm", bad, err)
 		}
@@ -94,7 +98,8 @@ func TestParseAndHeader(t *testing.T) {
 	wantHeaders := map[Algorithm]string{
 		CRC32: "X-Amz-Checksum-Crc32", CRC32C: "X-Amz-Checksum-Crc32c",
 		CRC64NVME: "X-Amz-Checksum-Crc64nvme", SHA1: "X-Amz-Checksum-Sha1",
-		SHA256: "X-Amz-Checksum-Sha256",
+		SHA256: "X-Amz-Checksum-Sha256", MD5: "X-Amz-Checksum-Md5", SHA512: "X-Amz-Checksum-Sha512",
+		XXHASH64: "X-Amz-Checksum-Xxhash64", XXHASH3: "X-Amz-Checksum-Xxhash3", XXHASH128: "X-Amz-Checksum-Xxhash128",
 	}
 	if len(All()) != len(wantHeaders) {
 		t.Fatalf("All() has %d algorithms, want %d", len(All()), len(wantHeaders))
@@ -113,7 +118,7 @@ func TestParseAndHeader(t *testing.T) {
 			t.Errorf("FromHeaderName(%q) error = %v", bad, err)
 		}
 	}
-	if Algorithm("MD5").New() != nil || Algorithm("MD5").Valid("AAAAAA==") {
+	if Algorithm("BLAKE3").New() != nil || Algorithm("BLAKE3").Valid("AAAAAA==") {
 		t.Error("unknown algorithm has a hash or accepts values")
 	}
 }
@@ -235,7 +240,7 @@ func TestReader(t *testing.T) {
 	if _, err := r.Read(make([]byte, 8)); err != boom {
 		t.Errorf("underlying error = %v, want boom", err)
 	}
-	r = NewReader(bytes.NewReader(data), "MD5", nil)
+	r = NewReader(bytes.NewReader(data), "BLAKE3", nil)
 	if _, err := r.Read(make([]byte, 8)); !errors.Is(err, ErrUnknownAlgorithm) {
 		t.Errorf("unknown algorithm: %v", err)
 	}
@@ -362,7 +367,7 @@ func TestComposite(t *testing.T) {
 	if _, err := Composite(CRC32, []string{"bad"}); !errors.Is(err, ErrBadValue) {
 		t.Errorf("bad part: %v", err)
 	}
-	if _, err := Composite("MD5", []string{"AAAAAA=="}); !errors.Is(err, ErrUnknownAlgorithm) {
+	if _, err := Composite("BLAKE3", []string{"AAAAAA=="}); !errors.Is(err, ErrUnknownAlgorithm) {
 		t.Errorf("unknown: %v", err)
 	}
 }

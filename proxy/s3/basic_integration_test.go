@@ -80,12 +80,21 @@ func TestBucketLifecycle(t *testing.T) {
 			t.Errorf("CreateBucket(%q) = %v, want InvalidBucketName", bad, err)
 		}
 	}
+	// Any region name is taken as a location (one region serves all);
+	// malformed ones are refused.
 	_, err = e.aws.CreateBucket(ctx, &awss3.CreateBucketInput{
 		Bucket:                    aws.String("gamma"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1},
 	})
-	if awsCode(err) != "InvalidLocationConstraint" {
+	if err != nil {
 		t.Fatalf("CreateBucket eu-west-1: %v", err)
+	}
+	_, err = e.aws.CreateBucket(ctx, &awss3.CreateBucketInput{
+		Bucket:                    aws.String("delta"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: "eu west<1>"},
+	})
+	if awsCode(err) != "InvalidLocationConstraint" {
+		t.Fatalf("CreateBucket with a malformed location: %v", err)
 	}
 }
 

@@ -175,7 +175,14 @@ func (q *request) bucketErr(e *APIError) error {
 // An empty body leaves v alone and returns false. The body's Content-MD5
 // and additional checksum, when given, are verified.
 func (q *request) readXMLBody(limit int64, v any) (bool, []byte, error) {
-	data, err := q.readSmallBody(limit)
+	return q.readXML(limit, v, true)
+}
+
+// readXML is readXMLBody; with bodyChecksum false an x-amz-checksum-*
+// header is not taken as the body's checksum (CompleteMultipartUpload,
+// where it is the expected checksum of the whole object).
+func (q *request) readXML(limit int64, v any, checkBody bool) (bool, []byte, error) {
+	data, err := q.readSmallBodyChecked(limit, checkBody)
 	if err != nil {
 		return false, nil, err
 	}
@@ -191,6 +198,10 @@ func (q *request) readXMLBody(limit int64, v any) (bool, []byte, error) {
 // readSmallBody reads the whole request body when it is at most limit
 // bytes, verifying Content-MD5 and x-amz-checksum-* if present.
 func (q *request) readSmallBody(limit int64) ([]byte, error) {
+	return q.readSmallBodyChecked(limit, true)
+}
+
+func (q *request) readSmallBodyChecked(limit int64, checkBody bool) ([]byte, error) {
 	if q.body == nil {
 		return nil, nil
 	}
@@ -201,9 +212,11 @@ func (q *request) readSmallBody(limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	want, err := readBodyChecksum(q.r.Header)
-	if err != nil {
-		return nil, err
+	var want *bodyChecksum
+	if checkBody {
+		if want, err = readBodyChecksum(q.r.Header); err != nil {
+			return nil, err
+		}
 	}
 	r, _ := verifiedBody(q.body, want, "", q.auth.Trailer)
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
@@ -268,7 +281,10 @@ func (q *request) createBucket() error {
 	if _, _, err := q.readXMLBody(maxSmallXMLBody, &cfg); err != nil {
 		return err
 	}
-	if lc := strings.TrimSpace(cfg.LocationConstraint); lc != "" && lc != q.s.region {
+	// Any well-formed location is accepted: a single Basalt region serves
+	// every bucket, and clients pick region names freely (as with other
+	// S3-compatible servers). Garbage is still refused.
+	if lc := strings.TrimSpace(cfg.LocationConstraint); lc != "" && !validRegionName(lc) {
 		return ErrInvalidLocationConstraint
 	}
 	if err := q.s.store.MakeBucket(q.ctx, q.target.Bucket); err != nil {
@@ -526,4 +542,18 @@ func (q *request) deleteObjects() error {
 	}
 	q.writeXML(http.StatusOK, res)
 	return nil
+}
+
+// validRegionName accepts names shaped like AWS regions ("eu-central-1",
+// "us-gov-west-1") or a single word ("EU", "default").
+func validRegionName(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

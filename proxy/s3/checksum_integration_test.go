@@ -15,6 +15,7 @@ import (
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/minio/minio-go/v7"
+	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/basaltstore/basalt/objectd/checksum"
 )
@@ -252,4 +253,65 @@ func TestChecksumsMultipart(t *testing.T) {
 func sumSHA256(b []byte) string {
 	s := sha256.Sum256(b)
 	return b64(s[:])
+}
+
+// TestTrailingChecksumsMinioGo drives minio-go with trailing checksums, as
+// its own functional suite does: parts stream as aws-chunked bodies with
+// a CRC32C trailer, and CompleteMultipartUpload carries the expected
+// FULL_OBJECT CRC32C of the whole object in x-amz-checksum-crc32c (the
+// checksum of the object, not of the XML body). Every newer algorithm
+// minio-go offers goes through a single PUT the same way.
+func TestTrailingChecksumsMinioGo(t *testing.T) {
+	e := newEnv(t)
+	e.mkBucket("trail")
+	c, err := minio.New(e.host(), &minio.Options{
+		Creds: miniocreds.NewStaticV4(testAccessKey, testSecretKey, ""), Region: testRegion,
+		BucketLookup: minio.BucketLookupPath, TrailingHeaders: true, MaxRetries: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("basalt-trailer-"), 800_000) // ~12 MiB: three parts
+	info, err := c.PutObject(ctx, "trail", "full", bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
+		DisableContentSha256: true, PartSize: 5 << 20, Checksum: minio.ChecksumFullObjectCRC32C,
+	})
+	if err != nil {
+		t.Fatalf("multipart with FULL_OBJECT CRC32C: %v", err)
+	}
+	if info.ChecksumCRC32C != crc32cOf(data) {
+		t.Fatalf("object CRC32C %q, want %q", info.ChecksumCRC32C, crc32cOf(data))
+	}
+	for _, cs := range []minio.ChecksumType{minio.ChecksumMD5, minio.ChecksumSHA512, minio.ChecksumXXHash64, minio.ChecksumXXHash3, minio.ChecksumXXHash128, minio.ChecksumCRC64NVME} {
+		body := []byte("checksummed by " + cs.String())
+		h := cs.Hasher()
+		h.Write(body)
+		want := b64(h.Sum(nil))
+		_, err := c.PutObject(ctx, "trail", cs.String(), bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{
+			DisableMultipart: true, Checksum: cs,
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", cs, err)
+		}
+		// A wrong value is refused.
+		bad := cs.Hasher()
+		_, err = c.PutObject(ctx, "trail", cs.String()+"-bad", bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{
+			DisableMultipart: true, UserMetadata: map[string]string{cs.Key(): b64(bad.Sum(nil))},
+		})
+		if minio.ToErrorResponse(err).Code != "BadDigest" {
+			t.Fatalf("%s with a wrong value: %v", cs, err)
+		}
+		st, err := c.StatObject(ctx, "trail", cs.String(), minio.StatObjectOptions{Checksum: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[minio.ChecksumType]string{
+			minio.ChecksumCRC64NVME: st.ChecksumCRC64NVME, minio.ChecksumMD5: st.ChecksumMD5,
+			minio.ChecksumSHA512: st.ChecksumSHA512, minio.ChecksumXXHash64: st.ChecksumXXHash64,
+			minio.ChecksumXXHash3: st.ChecksumXXHash3, minio.ChecksumXXHash128: st.ChecksumXXHash128,
+		}[cs]
+		if got != want {
+			t.Fatalf("%s stored %q, want %q", cs, got, want)
+		}
+	}
 }

@@ -240,6 +240,16 @@ func checksumXML(c objectd.Checksum) checksumFields {
 		f.ChecksumSHA1 = c.Value
 	case checksum.SHA256:
 		f.ChecksumSHA256 = c.Value
+	case checksum.MD5:
+		f.ChecksumMD5 = c.Value
+	case checksum.SHA512:
+		f.ChecksumSHA512 = c.Value
+	case checksum.XXHASH64:
+		f.ChecksumXXHASH64 = c.Value
+	case checksum.XXHASH3:
+		f.ChecksumXXHASH3 = c.Value
+	case checksum.XXHASH128:
+		f.ChecksumXXHASH128 = c.Value
 	}
 	return f
 }
@@ -257,6 +267,16 @@ func (f checksumFields) value(a checksum.Algorithm) string {
 		return f.ChecksumSHA1
 	case checksum.SHA256:
 		return f.ChecksumSHA256
+	case checksum.MD5:
+		return f.ChecksumMD5
+	case checksum.SHA512:
+		return f.ChecksumSHA512
+	case checksum.XXHASH64:
+		return f.ChecksumXXHASH64
+	case checksum.XXHASH3:
+		return f.ChecksumXXHASH3
+	case checksum.XXHASH128:
+		return f.ChecksumXXHASH128
 	}
 	return ""
 }
@@ -270,12 +290,12 @@ func defaultChecksumType(a checksum.Algorithm) string {
 	return typeComposite
 }
 
-// checkChecksumType validates an algorithm/type pair as S3 does: SHA
-// algorithms only compose, CRC64NVME only combines.
+// checkChecksumType validates an algorithm/type pair as S3 does: only the
+// CRCs combine into a FULL_OBJECT value, and CRC64NVME only combines.
 func checkChecksumType(a checksum.Algorithm, t string) error {
 	switch t {
 	case typeFullObject:
-		if a == checksum.SHA1 || a == checksum.SHA256 {
+		if a != checksum.CRC32 && a != checksum.CRC32C && a != checksum.CRC64NVME {
 			return ErrChecksumTypeUnsupported
 		}
 	case typeComposite:

@@ -90,7 +90,8 @@ var (
 	ErrCopyToItself               = &APIError{"InvalidRequest", http.StatusBadRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."}
 	ErrCopySourceTooLarge         = &APIError{"InvalidRequest", http.StatusBadRequest, "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120."}
 	ErrRangeAndPartNumber         = &APIError{"InvalidRequest", http.StatusBadRequest, "Cannot specify both Range header and partNumber query parameter."}
-	ErrInvalidChecksumAlgorithm   = &APIError{"InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]."}
+	ErrInvalidStorageClass        = &APIError{"InvalidStorageClass", http.StatusBadRequest, "The storage class you specified is not valid."}
+	ErrInvalidChecksumAlgorithm   = &APIError{"InvalidRequest", http.StatusBadRequest, "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5, SHA512, XXHASH64, XXHASH3, XXHASH128]."}
 	ErrMultipleChecksums          = &APIError{"InvalidRequest", http.StatusBadRequest, "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."}
 	ErrInvalidChecksumType        = &APIError{"InvalidRequest", http.StatusBadRequest, "Value for x-amz-checksum-type header is invalid."}
 	ErrChecksumTypeUnsupported    = &APIError{"InvalidRequest", http.StatusBadRequest, "The checksum type is not supported for this checksum algorithm."}

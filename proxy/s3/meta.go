@@ -22,6 +22,9 @@ const internalChecksumType = "X-Amz-Checksum-Type"
 // readObjectMeta reads the content headers and x-amz-meta-* headers of a
 // PUT, copy with REPLACE, or CreateMultipartUpload.
 func readObjectMeta(h http.Header) (objectd.PutOptions, error) {
+	if sc := h.Get("X-Amz-Storage-Class"); sc != "" && !storageClasses[sc] {
+		return objectd.PutOptions{}, ErrInvalidStorageClass
+	}
 	opts := objectd.PutOptions{ContentType: h.Get("Content-Type")}
 	if opts.ContentType == "" {
 		opts.ContentType = defaultContentType
@@ -165,4 +168,13 @@ func optionsFromInfo(info objectd.ObjectInfo) objectd.PutOptions {
 		}
 	}
 	return opts
+}
+
+// storageClasses are the names S3 accepts in x-amz-storage-class. Basalt
+// keeps every object the same way (erasure coded, online), so all of them
+// are stored as STANDARD; an unknown name is refused as S3 refuses it.
+var storageClasses = map[string]bool{
+	"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
+	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "OUTPOSTS": true,
+	"GLACIER_IR": true, "SNOW": true, "EXPRESS_ONEZONE": true,
 }

@@ -295,7 +295,7 @@ func (q *request) completeMultipartUpload() error {
 		return err
 	}
 	var doc completeRequest
-	ok, _, err := q.readXMLBody(maxCompleteXMLBody, &doc)
+	ok, _, err := q.readXML(maxCompleteXMLBody, &doc, false)
 	if err != nil {
 		return err
 	}
