@@ -44,7 +44,7 @@ func TestReadBodyChecksum(t *testing.T) {
 		{"two headers", http.Header{"X-Amz-Checksum-Crc32c": {good}, "X-Amz-Checksum-Sha1": {sumOf(checksum.SHA1, "x")}}, "", false, "InvalidRequest"},
 		{"header + trailer", http.Header{"X-Amz-Checksum-Crc32c": {good}, "X-Amz-Trailer": {"x-amz-checksum-crc32c"}}, "", false, "InvalidRequest"},
 		{"malformed", http.Header{"X-Amz-Checksum-Crc32c": {"zz"}}, "", false, "InvalidRequest"},
-		{"unknown trailer", http.Header{"X-Amz-Trailer": {"x-amz-checksum-md5"}}, "", false, "InvalidRequest"},
+		{"unknown trailer", http.Header{"X-Amz-Trailer": {"x-amz-checksum-blake3"}}, "", false, "InvalidRequest"},
 		{"other trailer", http.Header{"X-Amz-Trailer": {"x-amz-meta-foo"}}, "", false, ""},
 		{"type and mode are no checksums", http.Header{"X-Amz-Checksum-Type": {"FULL_OBJECT"}, "X-Amz-Checksum-Mode": {"ENABLED"}}, "", false, ""},
 	}
