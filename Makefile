@@ -5,13 +5,14 @@ VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 ARGS    ?=
 
-.PHONY: help build run test test-deps vet bench mint fmt clean
+.PHONY: help build run test test-deps vet bench bench-core mint fmt clean
 
 help:
 	@echo "make build   build bin/basalt"
 	@echo "make run     build, then run bin/basalt server (extra flags: ARGS='--address 127.0.0.1:9000')"
 	@echo "make test    install missing test tools (aws CLI, boto3), go vet, then all tests"
-	@echo "make bench   benchmarks of the storage core"
+	@echo "make bench   basalt bench's standard set against a fresh server"
+	@echo "make bench-core  go test benchmarks of the storage core"
 	@echo "make mint    minio-go's functional suite against a fresh server"
 	@echo "make fmt     gofmt every Go file"
 	@echo "make clean   remove bin/"
@@ -32,6 +33,9 @@ test: test-deps vet
 	$(GO) test -timeout 14m ./...
 
 bench:
+	sh scripts/bench.sh
+
+bench-core:
 	$(GO) test -run xxx -bench . ./objectd/...
 
 mint: build

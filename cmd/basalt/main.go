@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/basaltstore/basalt/bench"
 	"io"
 	"os"
 	"os/signal"
@@ -39,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, server.ErrUsage), errors.Is(err, errFlags):
+	case errors.Is(err, server.ErrUsage), errors.Is(err, errFlags), errors.Is(err, bench.ErrUsage):
 		fmt.Fprintf(stderr, "basalt: %v\n", err)
 		return 2
 	default:
@@ -74,7 +75,7 @@ Start a server on this machine with "basalt server"; see "basalt server --help".
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
-	root.AddCommand(newServerCmd(stdout, stderr, lookupEnv), newVersionCmd(stdout))
+	root.AddCommand(newServerCmd(stdout, stderr, lookupEnv), newVersionCmd(stdout), bench.Command())
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }
