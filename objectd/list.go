@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"time"
 
 	"github.com/basaltstore/basalt/objectd/disk"
 )
@@ -31,7 +32,7 @@ func (s *Store) newMergeIter(prefix, start []byte) (*mergeIter, int, error) {
 		if d == nil {
 			continue
 		}
-		it, err := d.NewIterator(prefix, start, true)
+		it, err := d.NewIterator(prefix, start, false)
 		if err != nil {
 			s.log.Warn("listing: disk unreadable", "disk", d.Root(), "err", err)
 			continue
@@ -65,6 +66,30 @@ func (m *mergeIter) min() []byte {
 		return nil
 	}
 	return append([]byte(nil), best...)
+}
+
+// takeSummaries collects the record summaries of every iterator at key
+// into sums (their byte fields copied into arena) and advances them.
+func (m *mergeIter) takeSummaries(key []byte, sums []summary, arena []byte) ([]summary, []byte) {
+	sums = sums[:0]
+	for i, k := range m.keys {
+		if k != nil && bytes.Equal(k, key) {
+			_ = m.its[i].View(func(v []byte) error {
+				if sm, ok := peekSummary(v); ok {
+					a := len(arena)
+					arena = append(arena, sm.VersionID...)
+					b := len(arena)
+					arena = append(arena, sm.ETag...)
+					sm.VersionID, sm.ETag = arena[a:b:b], arena[b:]
+					sums = append(sums, sm)
+				}
+				return nil
+			})
+			m.its[i].Next()
+			m.load(i)
+		}
+	}
+	return sums, arena
 }
 
 // take returns the values of every iterator at key and advances them.
@@ -122,6 +147,8 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 		return ListResult{}, ErrReadQuorum
 	}
 	var res ListResult
+	var sums []summary
+	var arena []byte
 	for {
 		key := mi.min()
 		if key == nil {
@@ -144,19 +171,47 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 				continue
 			}
 		}
-		vals := mi.take(key)
-		rec := s.resolveValues(vals)
-		if rec == nil {
+		sums, arena = mi.takeSummaries(key, sums, arena[:0])
+		best, ok := resolveSummaries(sums)
+		if !ok {
 			continue
 		}
 		if len(res.Objects)+len(res.CommonPrefixes) == max {
 			res.IsTruncated = true
 			break
 		}
-		res.Objects = append(res.Objects, rec.info(bucket, name))
+		res.Objects = append(res.Objects, ObjectInfo{
+			Bucket: bucket, Key: name, Size: best.Size, ETag: string(best.ETag),
+			ModTime: time.Unix(0, best.ModTime).UTC(),
+		})
 		res.NextAfter = name
 	}
 	return res, nil
+}
+
+// resolveSummaries applies the read rule of resolve to the summaries of
+// one key's records: the newest version present on at least k disks.
+func resolveSummaries(sums []summary) (summary, bool) {
+	var best summary
+	found := false
+	for i, sm := range sums {
+		if found && (sm.ModTime < best.ModTime || bytes.Equal(sm.VersionID, best.VersionID)) {
+			continue
+		}
+		c := 0
+		for _, o := range sums[i:] {
+			if bytes.Equal(o.VersionID, sm.VersionID) {
+				c++
+			}
+		}
+		if c < sm.K || sm.K == 0 {
+			continue
+		}
+		if !found || sm.ModTime > best.ModTime || (sm.ModTime == best.ModTime && bytes.Compare(sm.VersionID, best.VersionID) > 0) {
+			best, found = sm, true
+		}
+	}
+	return best, found
 }
 
 // resolveValues applies the read rule of resolve to the records of one key

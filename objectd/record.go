@@ -103,13 +103,13 @@ func (r *record) marshal() []byte {
 	e.s(r.VersionID)
 	e.i(r.Size)
 	e.s(r.ETag)
+	e.u(uint64(r.K))
+	e.u(uint64(r.M))
 	e.s(r.ContentType)
 	e.m(r.Headers)
 	e.m(r.UserMeta)
 	e.ck(r.Checksum)
 	e.bool(r.Multipart)
-	e.u(uint64(r.K))
-	e.u(uint64(r.M))
 	e.u(uint64(r.BlockSize))
 	e.u(uint64(r.ShardIndex))
 	e.s(r.ChecksumAlgorithm)
@@ -210,13 +210,13 @@ func unmarshalRecord(b []byte) (*record, error) {
 	r.VersionID = d.s()
 	r.Size = d.i()
 	r.ETag = d.s()
+	r.K = d.n(256)
+	r.M = d.n(256)
 	r.ContentType = d.s()
 	r.Headers = d.m()
 	r.UserMeta = d.m()
 	r.Checksum = d.ck()
 	r.Multipart = d.bool()
-	r.K = d.n(256)
-	r.M = d.n(256)
 	r.BlockSize = d.n(math.MaxInt32)
 	r.ShardIndex = d.n(256)
 	r.ChecksumAlgorithm = d.s()
@@ -239,4 +239,62 @@ func unmarshalRecord(b []byte) (*record, error) {
 		return nil, d.err
 	}
 	return r, nil
+}
+
+// summary is the head of a record: what a listing needs, read without
+// allocating (VersionID and ETag alias the record's bytes).
+type summary struct {
+	ModTime   int64
+	VersionID []byte
+	Size      int64
+	ETag      []byte
+	K         int
+}
+
+// peekSummary decodes the first fields of an encoded record.
+func peekSummary(b []byte) (summary, bool) {
+	var s summary
+	if len(b) < 1 || b[0] != recordVersion {
+		return s, false
+	}
+	b = b[1:]
+	ok := true
+	varint := func() int64 {
+		v, n := binary.Varint(b)
+		if n <= 0 {
+			ok = false
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	uvarint := func() uint64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			ok = false
+			return 0
+		}
+		b = b[n:]
+		return v
+	}
+	bytesField := func() []byte {
+		l := uvarint()
+		if !ok || l > uint64(len(b)) {
+			ok = false
+			return nil
+		}
+		out := b[:l]
+		b = b[l:]
+		return out
+	}
+	s.ModTime = varint()
+	s.VersionID = bytesField()
+	s.Size = varint()
+	s.ETag = bytesField()
+	k := uvarint()
+	if !ok || k > 256 {
+		return s, false
+	}
+	s.K = int(k)
+	return s, true
 }

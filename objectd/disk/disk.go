@@ -415,8 +415,10 @@ func (d *Disk) NewIterator(prefix, start []byte, prefetch bool) (*Iterator, erro
 	txn := d.db.NewTransactionAt(math.MaxUint64, false)
 	o := badger.DefaultIteratorOptions
 	o.Prefix = prefix
+	// Records live in the LSM tree itself (they are below the value
+	// threshold): prefetching would only add a goroutine per item.
 	o.PrefetchValues = prefetch
-	o.PrefetchSize = 64
+	o.PrefetchSize = 16
 	it := txn.NewIterator(o)
 	if start == nil || bytes.Compare(start, prefix) < 0 {
 		start = prefix
@@ -433,6 +435,9 @@ func (i *Iterator) Key() []byte { return i.it.Item().Key() }
 
 // Value copies the current value into buf.
 func (i *Iterator) Value(buf []byte) ([]byte, error) { return i.it.Item().ValueCopy(buf) }
+
+// View calls fn with the current value, valid only during the call.
+func (i *Iterator) View(fn func(val []byte) error) error { return i.it.Item().Value(fn) }
 
 // Next advances.
 func (i *Iterator) Next() { i.it.Next() }
