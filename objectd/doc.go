@@ -16,12 +16,17 @@
 // encoded, and each shard's block is appended to that disk's shard file in
 // the shardfmt format (a self-describing header and a CRC32C per block).
 // At the end every shard file is fsynced, renamed into place and its
-// directory fsynced. Objects of at most InlineThreshold bytes (128 KiB by
+// directory fsynced. Objects of at most InlineThreshold bytes (16 KiB by
 // default) skip the files: their encoded shards go into the disks'
 // metadata databases with the record, in one synchronous transaction. Below
 // that size a shard file costs more (create, fsync, rename, directory
 // fsync) than the bytes themselves; in the database concurrent small writes
-// share one fsync per disk.
+// share one fsync per disk. The threshold is where that stops paying: on
+// the development machine (4 directories of one disk, 2+2, 8 clients),
+// 64 KiB objects went in at 129 PUT/s inline against 163 PUT/s as shard
+// files, and inline values that large pushed the databases' mapped value
+// logs to 335 MiB of resident memory. Inline shards (at most 8 KiB + 68
+// bytes at 2+2) stay inside badger's LSM tree, below its value threshold.
 //
 // Then, under the key's lock, each disk of the set gets a metadata record:
 // size, ETag, content type, user metadata, times, checksums, the erasure
@@ -55,7 +60,8 @@
 // k+m shard buffers (BlockSize/k + 4 each), both pooled: 3 MiB for 2+2 at
 // 1 MiB stripes, whatever the object size. Inline objects are buffered
 // whole (at most InlineThreshold bytes, encoded). The badger databases hold
-// 16 MiB of block cache and two 16 MiB memtables per disk.
+// 8 MiB of block cache, two 8 MiB memtables and a 64 MiB value-log
+// window (mapped) per disk.
 //
 // # Repair
 //

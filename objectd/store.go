@@ -27,7 +27,7 @@ type Config struct {
 	// (default 1 MiB). It is recorded in every shard it writes.
 	BlockSize int
 	// InlineThreshold: objects of at most this many bytes are kept inside
-	// their metadata records instead of shard files (default 128 KiB).
+	// their metadata records instead of shard files (default 16 KiB).
 	InlineThreshold int64
 	// FS is the file system for all disk I/O (default vfs.Default).
 	FS     vfs.FS
@@ -39,7 +39,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultBlockSize       = 1 << 20
-	DefaultInlineThreshold = 128 << 10
+	DefaultInlineThreshold = 16 << 10
 )
 
 func (c *Config) setDefaults() {

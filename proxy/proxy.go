@@ -26,6 +26,9 @@ type Config struct {
 	Credentials sigv4.CredentialStore
 	// Region the endpoint answers for; default "us-east-1".
 	Region string
+	// StrictRegion refuses requests signed for another region, as AWS
+	// does. By default any region is accepted (and verified).
+	StrictRegion bool
 	// Domains for virtual-host-style addressing, e.g. "localhost": Host
 	// "b.localhost:8080" addresses bucket b. Other hosts use path style.
 	Domains []string
@@ -74,7 +77,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	srv, err := s3.New(s3.Config{
 		Store:    cfg.Store,
-		Verifier: &sigv4.Verifier{Region: cfg.Region, Creds: cfg.Credentials},
+		Verifier: &sigv4.Verifier{Region: cfg.Region, AnyRegion: !cfg.StrictRegion, Creds: cfg.Credentials, Domains: cfg.Domains},
 		Region:   cfg.Region,
 		Domains:  cfg.Domains,
 		Logger:   cfg.Logger,

@@ -39,9 +39,9 @@ type Format struct {
 
 // Options tune a disk.
 type Options struct {
-	// MetaCacheBytes is badger's block cache size (default 16 MiB).
+	// MetaCacheBytes is badger's block cache size (default 8 MiB).
 	MetaCacheBytes int64
-	// MemTableBytes is badger's memtable size (default 16 MiB).
+	// MemTableBytes is badger's memtable size (default 8 MiB).
 	MemTableBytes int64
 	Logger        *slog.Logger
 }
@@ -65,10 +65,10 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.MetaCacheBytes == 0 {
-		opts.MetaCacheBytes = 16 << 20
+		opts.MetaCacheBytes = 8 << 20
 	}
 	if opts.MemTableBytes == 0 {
-		opts.MemTableBytes = 16 << 20
+		opts.MemTableBytes = 8 << 20
 	}
 	d := &Disk{root: root, fs: fsys, log: opts.Logger.With("disk", root)}
 	if err := fsys.MkdirAll(root, 0o755); err != nil {
@@ -100,8 +100,8 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 		WithNumMemtables(2).
 		WithBlockCacheSize(opts.MetaCacheBytes).
 		WithNumCompactors(2).
-		WithValueThreshold(4 << 10).
-		WithValueLogFileSize(256 << 20).
+		WithValueThreshold(16 << 10).
+		WithValueLogFileSize(64 << 20).
 		WithCompression(options.None).
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false).

@@ -1,7 +1,8 @@
 // Package sigv4 authenticates S3 requests signed with AWS Signature
-// Version 4 and turns their bodies into the payload to store.
+// Version 4, or the older Version 2, and turns their bodies into the
+// payload to store.
 //
-// Verify accepts the three ways S3 clients sign:
+// Verify accepts the ways S3 clients sign:
 //
 //   - an Authorization header "AWS4-HMAC-SHA256 Credential=AKID/YYYYMMDD/
 //     region/s3/aws4_request, SignedHeaders=..., Signature=..." with the
@@ -9,14 +10,18 @@
 //   - a presigned URL: X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date,
 //     X-Amz-Expires (at most 7 days), X-Amz-SignedHeaders, X-Amz-Signature
 //     in the query;
+//   - Signature Version 2: an Authorization header "AWS AKID:signature"
+//     with the time in x-amz-date (or Date), checked against MaxSkew, or the
+//     query parameters AWSAccessKeyId, Expires (seconds since the epoch)
+//     and Signature;
 //   - no authentication at all: Result.Anonymous, for the handler to allow
 //     or refuse.
 //
-// The canonical request is built from the request as it arrived: the path
-// exactly as sent (r.URL.EscapedPath(), neither normalised nor encoded
-// again, as S3 does), the query decoded and re-encoded with the SigV4 rules
-// and sorted, the signed headers' values trimmed with inner runs of spaces
-// collapsed, Host from r.Host. Signatures are compared in constant time.
+// The Version 4 canonical request is built from the request as it
+// arrived: the path exactly as sent (r.URL.EscapedPath(), neither
+// normalised nor encoded again, as S3 does), the query decoded and
+// re-encoded with the SigV4 rules and sorted, the signed headers' values
+// trimmed with inner runs of spaces collapsed, Host from r.Host. Signatures are compared in constant time.
 // Signing keys are derived once per (secret, day, region) and kept in a
 // small bounded cache.
 //
@@ -56,6 +61,38 @@
 // upload and store nothing of it. Signed chunks are limited to 16 MiB;
 // unsigned chunks only by x-amz-decoded-content-length (some clients send
 // the whole object as one chunk), so no chunk size causes an allocation.
+//
+// # Signature Version 2
+//
+// The signature is base64(HMAC-SHA1(secret, StringToSign)) with
+//
+//	StringToSign = method \n Content-MD5 \n Content-Type \n date \n
+//	               CanonicalizedAmzHeaders CanonicalizedResource
+//
+// date is the Date header; with x-amz-date it is empty (as AWS documents
+// and boto and s3cmd sign) or the Date header (as minio-go signs), either
+// verifies, and x-amz-date is the request time; for query authentication
+// it is Expires as sent. CanonicalizedAmzHeaders has one "name:value\n"
+// line per x-amz-* header: the name in lower case, lines sorted, repeated
+// headers' values joined by ",", each value unfolded and trimmed.
+// CanonicalizedResource is "/bucket" when the Host is "bucket.<one of
+// Domains>[:port]", then the path exactly as sent, then "?" and the
+// sub-resources the request carries, sorted by name, "name" or
+// "name=value" with the value decoded. Which query parameters are
+// sub-resources depends on the client: minio-go signs acl, cors, delete,
+// encryption, legal-hold, lifecycle, location, logging, notification,
+// partNumber, policy, replication, requestPayment, response-*, retention,
+// select, select-type, tagging, torrent, uploadId, uploads, versionId,
+// versioning, versions and website; AWS's list as botocore extends it
+// drops encryption, legal-hold and retention and adds accelerate,
+// analytics, defaultObjectAcl, inventory, metrics, object-lock, restore and
+// storageClass. A request verifies if its signature matches either. Other
+// query parameters, the Host beyond the bucket, and the body are not
+// signed in Version 2: Result.Body is the body as sent, ContentLength its
+// Content-Length; Content-MD5 is signed, and checking the body against it
+// is the handler's job. Signatures are compared in constant time.
+//
+// # Errors and concurrency
 //
 // Errors are *Error values carrying the S3 code and HTTP status; see
 // errors.go.

@@ -60,7 +60,8 @@ var (
 	// ErrRequestTimeTooSkewed: the request time is too far from the server's.
 	ErrRequestTimeTooSkewed = newError("RequestTimeTooSkewed", http.StatusForbidden,
 		"The difference between the request time and the current time is too large.")
-	// ErrExpiredPresign: a presigned URL used after X-Amz-Date + X-Amz-Expires.
+	// ErrExpiredPresign: a presigned URL used after X-Amz-Date +
+	// X-Amz-Expires (Signature Version 4) or after Expires (Version 2).
 	ErrExpiredPresign = newError("AccessDenied", http.StatusForbidden, "Request has expired")
 	// ErrPresignNotYetValid: a presigned URL used before its X-Amz-Date.
 	ErrPresignNotYetValid = newError("AccessDenied", http.StatusForbidden, "Request is not valid yet")
@@ -112,8 +113,17 @@ var (
 	// of 16 bytes. Verify does not look at Content-MD5.
 	ErrInvalidDigest = newError("InvalidDigest", http.StatusBadRequest,
 		"The Content-MD5 you specified is not valid.")
-	// ErrUnsupportedSignature: Signature Version 2 ("AWS " header or
-	// AWSAccessKeyId query), SigV4a, or an unknown scheme.
+	// ErrUnsupportedSignature: SigV4a (AWS4-ECDSA-P256-SHA256), or an
+	// Authorization scheme that is neither "AWS4-HMAC-SHA256" nor "AWS".
 	ErrUnsupportedSignature = newError("InvalidRequest", http.StatusBadRequest,
 		"The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+	// ErrInvalidV2Authorization: a Signature Version 2 Authorization header
+	// that is not "AWS AccessKeyId:Signature".
+	ErrInvalidV2Authorization = newError("InvalidArgument", http.StatusBadRequest,
+		"AWS authorization header is invalid.  Expected AwsAccessKeyId:signature")
+	// ErrV2QueryParams: Signature Version 2 query authentication without
+	// one of AWSAccessKeyId, Signature and Expires, with one repeated, or
+	// with an Expires that is not a number of seconds.
+	ErrV2QueryParams = newError("AccessDenied", http.StatusForbidden,
+		"Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
 )

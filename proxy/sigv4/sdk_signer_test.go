@@ -141,7 +141,7 @@ func TestSDKSignedRequestTampered(t *testing.T) {
 		{name: "signed 20 minutes ahead", opts: func(o *signOpts) { o.at = now.Add(20 * time.Minute) }, want: ErrRequestTimeTooSkewed},
 		{name: "signed 14 minutes ago", opts: func(o *signOpts) { o.at = now.Add(-14 * time.Minute) }},
 		{name: "authorization removed", modify: func(r *http.Request) { r.Header.Del("Authorization") }},
-		{name: "signature V2", modify: func(r *http.Request) { r.Header.Set("Authorization", "AWS "+testAK+":frJIUN8DYpKDtOLCwo//yllqDzg=") }, want: ErrUnsupportedSignature},
+		{name: "V2 header with a wrong signature", modify: func(r *http.Request) { r.Header.Set("Authorization", "AWS "+testAK+":frJIUN8DYpKDtOLCwo//yllqDzg=") }, want: ErrSignatureDoesNotMatch},
 		{name: "SigV4a", modify: func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256", 1))
 		}, want: ErrUnsupportedSignature},
@@ -400,17 +400,25 @@ func TestMalformedAuthorization(t *testing.T) {
 	_, err := testVerifier(signTime).Verify(r)
 	wantErr(t, "two Authorization headers", err, ErrAuthorizationHeaderMalformed)
 
-	for _, scheme := range []string{"Bearer abc", "AWS " + testAK + ":c2lnbmF0dXJl", "Basic dXNlcjpwYXNz"} {
+	for _, scheme := range []string{"Bearer abc", "AWS4-ECDSA-P256-SHA256 Credential=x", "AWS2 " + testAK + ":c2lnbmF0dXJl", "Basic dXNlcjpwYXNz"} {
 		r := base()
 		r.Header.Set("Authorization", scheme)
 		_, err := testVerifier(signTime).Verify(r)
 		wantErr(t, scheme, err, ErrUnsupportedSignature)
 	}
 
-	// Signature Version 2 in the query.
+	// Signature Version 2 is verified: a header with a wrong signature, an
+	// expired query, an incomplete query.
+	r = base()
+	r.Header.Set("Authorization", "AWS "+testAK+":c2lnbmF0dXJl")
+	_, err = testVerifier(signTime).Verify(r)
+	wantErr(t, "V2 header", err, ErrSignatureDoesNotMatch)
 	q, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:9000/b/k?AWSAccessKeyId="+testAK+"&Expires=1700000000&Signature=abc", nil)
 	_, err = testVerifier(signTime).Verify(wire(t, q))
-	wantErr(t, "V2 query", err, ErrUnsupportedSignature)
+	wantErr(t, "V2 query", err, ErrExpiredPresign)
+	q, _ = http.NewRequest(http.MethodGet, "http://127.0.0.1:9000/b/k?AWSAccessKeyId="+testAK+"&Signature=abc", nil)
+	_, err = testVerifier(signTime).Verify(wire(t, q))
+	wantErr(t, "V2 query without Expires", err, ErrV2QueryParams)
 }
 
 // The region error names both regions, as S3's message does.
@@ -431,7 +439,8 @@ func TestErrorIdentity(t *testing.T) {
 	all := []*Error{ErrAccessDenied, ErrSignatureDoesNotMatch, ErrInvalidAccessKeyID, ErrRequestTimeTooSkewed,
 		ErrExpiredPresign, ErrPresignNotYetValid, ErrAuthorizationHeaderMalformed, ErrAuthQueryParams, ErrMissingDate,
 		ErrMultipleAuth, ErrInvalidContentSHA256, ErrContentSHA256Mismatch, ErrIncompleteBody, ErrMalformedChunk,
-		ErrMalformedTrailer, ErrInvalidDecodedLength, ErrMissingContentLength, ErrInvalidDigest, ErrUnsupportedSignature}
+		ErrMalformedTrailer, ErrInvalidDecodedLength, ErrMissingContentLength, ErrInvalidDigest, ErrUnsupportedSignature,
+		ErrInvalidV2Authorization, ErrV2QueryParams}
 	for i, a := range all {
 		if a.Code == "" || a.Status < 400 || a.Message == "" || !strings.HasPrefix(a.Error(), "sigv4: ") {
 			t.Errorf("%v is incomplete", a)
@@ -528,4 +537,25 @@ func TestDefaults(t *testing.T) {
 	v.Creds = nil
 	_, err = v.Verify(serverRequest(t, raw))
 	wantErr(t, "no credential store", err, ErrInvalidAccessKeyID)
+}
+
+// With AnyRegion, a request signed for another region is verified with
+// that region: accepted when the signature is right, refused when not.
+func TestAnyRegion(t *testing.T) {
+	o := defaultSignOpts()
+	o.region = "eu-central-1"
+	v := testVerifier(signTime)
+	v.AnyRegion = true
+	if _, err := v.Verify(wire(t, sdkRequest(t, o, nil))); err != nil {
+		t.Fatalf("signed for eu-central-1: %v", err)
+	}
+	o.sk = "not-the-secret"
+	if _, err := v.Verify(wire(t, sdkRequest(t, o, nil))); !errors.Is(err, ErrSignatureDoesNotMatch) {
+		t.Fatalf("wrong secret, other region: %v", err)
+	}
+	o = defaultSignOpts()
+	o.region = "eu central/1"
+	if _, err := v.Verify(wire(t, sdkRequest(t, o, nil))); !errors.Is(err, ErrAuthorizationHeaderMalformed) {
+		t.Fatalf("malformed region: %v", err)
+	}
 }

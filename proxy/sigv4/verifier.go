@@ -21,13 +21,18 @@ type CredentialStore interface {
 	SecretKey(accessKey string) (secret string, ok bool)
 }
 
-// Verifier checks SigV4 signatures of S3 requests. Set the fields, then
-// call Verify from any number of goroutines.
+// Verifier checks the Signature Version 4 and Version 2 signatures of S3
+// requests. Set the fields, then call Verify from any number of goroutines.
 type Verifier struct {
 	// Region the service answers for, e.g. "us-east-1" (the default when
 	// empty). A header-signed request scoped to another region gets
 	// ErrAuthorizationHeaderMalformed, a presigned one ErrAuthQueryParams.
 	Region string
+	// AnyRegion accepts requests signed for any region (the signature is
+	// still checked, with the region the client used), as S3-compatible
+	// servers with a single region do: clients such as minio-go sign with
+	// the region a bucket was created for.
+	AnyRegion bool
 	// Creds resolves access keys. With none, every signed request gets
 	// ErrInvalidAccessKeyID.
 	Creds CredentialStore
@@ -36,6 +41,11 @@ type Verifier struct {
 	// MaxSkew is how far a header-signed request's time may be from Now;
 	// 0 means 15 minutes.
 	MaxSkew time.Duration
+	// Domains are the endpoint's host names for virtual-host-style
+	// addressing, the same the S3 layer routes by: Host "b.<domain>[:port]"
+	// addresses bucket b. Signature Version 2 signs that bucket as "/b"
+	// before the path; Version 4 does not need them.
+	Domains []string
 
 	mu   sync.Mutex
 	keys map[keyID][]byte
@@ -104,9 +114,12 @@ type auth struct {
 // Verify authenticates r and returns its payload. It reads no body: the
 // checks that need the body happen as Result.Body is read.
 func (v *Verifier) Verify(r *http.Request) (*Result, error) {
-	a, err := v.parse(r)
+	a, a2, err := v.parse(r)
 	if err != nil {
 		return nil, err
+	}
+	if a2 != nil {
+		return v.verifyV2(r, a2)
 	}
 	if a == nil {
 		return v.anonymous(r)
@@ -116,11 +129,7 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 		return nil, err
 	}
 
-	var secret string
-	ok := false
-	if v.Creds != nil {
-		secret, ok = v.Creds.SecretKey(a.accessKey)
-	}
+	secret, ok := v.secret(a.accessKey)
 	if !ok {
 		return nil, ErrInvalidAccessKeyID
 	}
@@ -168,26 +177,35 @@ func (v *Verifier) anonymous(r *http.Request) (*Result, error) {
 
 func noTrailer() http.Header { return nil }
 
-// parse finds the authentication of r: nil for an anonymous request.
-func (v *Verifier) parse(r *http.Request) (*auth, error) {
+// parse finds the authentication of r: a Signature Version 4 one in the
+// first result, a Version 2 one in the second, neither for an anonymous
+// request.
+func (v *Verifier) parse(r *http.Request) (*auth, *v2auth, error) {
 	authz := r.Header.Values("Authorization")
 	query := r.URL.Query()
 	queryV4 := query.Has("X-Amz-Algorithm") || query.Has("X-Amz-Credential") || query.Has("X-Amz-Signature")
-	queryV2 := query.Has("AWSAccessKeyId") && query.Has("Signature")
+	queryV2 := query.Has("AWSAccessKeyId") || query.Has("Signature")
 
 	switch {
-	case len(authz) > 0 && (queryV4 || queryV2):
-		return nil, ErrMultipleAuth
+	case len(authz) > 0 && (queryV4 || queryV2), queryV4 && queryV2:
+		return nil, nil, ErrMultipleAuth
 	case len(authz) > 1:
-		return nil, ErrAuthorizationHeaderMalformed.with("The authorization header is malformed; more than one Authorization header.")
+		return nil, nil, ErrAuthorizationHeaderMalformed.with("The authorization header is malformed; more than one Authorization header.")
 	case len(authz) == 1:
-		return v.parseHeader(r, authz[0])
+		if scheme, rest, _ := strings.Cut(authz[0], " "); scheme == v2Scheme {
+			a2, err := parseV2Header(r, rest)
+			return nil, a2, err
+		}
+		a, err := v.parseHeader(r, authz[0])
+		return a, nil, err
 	case queryV4:
-		return v.parseQuery(r, query)
+		a, err := v.parseQuery(r, query)
+		return a, nil, err
 	case queryV2:
-		return nil, ErrUnsupportedSignature
+		a2, err := parseV2Query(query)
+		return nil, a2, err
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // parseHeader reads an Authorization header:
@@ -195,7 +213,7 @@ func (v *Verifier) parse(r *http.Request) (*auth, error) {
 func (v *Verifier) parseHeader(r *http.Request, value string) (*auth, error) {
 	scheme, rest, _ := strings.Cut(value, " ")
 	if scheme != algorithm {
-		// "AWS AKID:sig" is Signature Version 2; anything else is unknown.
+		// SigV4a, or a scheme S3 does not know.
 		return nil, ErrUnsupportedSignature
 	}
 	malformed := func(msg string) error {
@@ -335,7 +353,7 @@ func (v *Verifier) parseCredential(a *auth, cred string) string {
 	if t, err := time.Parse(yyyymmdd, a.date); err != nil || t.Format(yyyymmdd) != a.date {
 		return fmt.Sprintf("incorrect date format %q. This date in the credential must be in the format \"yyyyMMdd\".", a.date)
 	}
-	if want := v.region(); a.region != want {
+	if want := v.region(); a.region != want && !(v.AnyRegion && validRegion(a.region)) {
 		return fmt.Sprintf("the region '%s' is wrong; expecting '%s'", a.region, want)
 	}
 	if parts[3] != service {
@@ -381,14 +399,7 @@ func isToken(s string) bool {
 // checkTime applies the clock: skew for header-signed requests, validity
 // window for presigned ones.
 func (v *Verifier) checkTime(a *auth) error {
-	now := time.Now()
-	if v.Now != nil {
-		now = v.Now()
-	}
-	skew := v.MaxSkew
-	if skew <= 0 {
-		skew = defaultSkew
-	}
+	now, skew := v.now(), v.skew()
 	if a.presigned {
 		if a.time.Sub(now) > skew {
 			return ErrPresignNotYetValid
@@ -402,6 +413,42 @@ func (v *Verifier) checkTime(a *auth) error {
 		return ErrRequestTimeTooSkewed
 	}
 	return nil
+}
+
+// secret returns the secret of accessKey, false when it is unknown.
+func (v *Verifier) secret(accessKey string) (string, bool) {
+	if v.Creds == nil {
+		return "", false
+	}
+	return v.Creds.SecretKey(accessKey)
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func (v *Verifier) skew() time.Duration {
+	if v.MaxSkew <= 0 {
+		return defaultSkew
+	}
+	return v.MaxSkew
+}
+
+// validRegion accepts region names as clients write them: letters,
+// digits, '-' and '_'.
+func validRegion(r string) bool {
+	if r == "" || len(r) > 64 {
+		return false
+	}
+	for _, c := range r {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *Verifier) region() string {
