@@ -69,8 +69,22 @@ func (s *Store) loadBuckets() error {
 		}
 		it.Close()
 	}
+	// A bucket exists when k disks say so; disks being filled back do not
+	// know yet. With fewer than k disks holding data, any of them is
+	// believed, so that objects answer with a read-quorum error rather
+	// than their bucket seeming gone.
+	need := s.cfg.DataShards
+	old := 0
+	for _, d := range s.disks {
+		if d != nil && !d.Healing() {
+			old++
+		}
+	}
+	if old < need {
+		need = 1
+	}
 	for name, c := range count {
-		if c < s.cfg.DataShards {
+		if c < need {
 			continue
 		}
 		s.buckets[name] = BucketInfo{Name: name, Created: time.Unix(0, created[name]).UTC()}

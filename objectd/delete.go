@@ -2,6 +2,7 @@ package objectd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/basaltstore/basalt/objectd/disk"
@@ -43,6 +44,11 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 	done := make([]bool, len(set))
 	n := 0
 	for j, d := range set {
+		if errors.Is(errs[j], errDiskHealing) {
+			done[j] = true // nothing there to delete
+			n++
+			continue
+		}
 		if d == nil || errs[j] != nil {
 			continue
 		}

@@ -71,6 +71,12 @@
 // inline values and records in one transaction) if the version is still
 // current.
 //
+// A disk found empty at start while others hold data (a new or replaced
+// disk, or a directory that was removed) is marked HEALING: its "not
+// found" answers do not count towards a read quorum, so three new disks
+// of four give a read-quorum error, not "no such key". A background pass
+// heals every object onto it, then clears the mark.
+//
 // # Concurrency
 //
 // A Store is safe for concurrent use. Writes to one key are serialised by a

@@ -2,6 +2,7 @@ package objectd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -75,7 +76,7 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 	targets := make([]bool, len(set))
 	nGood, nTargets := 0, 0
 	for j, d := range set {
-		if d == nil || errs[j] != nil {
+		if d == nil || (errs[j] != nil && !errors.Is(errs[j], errDiskHealing)) {
 			continue
 		}
 		if holders[j] && s.verifyShards(d, best, j) == nil {
@@ -319,4 +320,59 @@ func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, 
 		}
 	}
 	return out, nil
+}
+
+// fillBack fills disks marked healing (new or replaced disks among disks
+// that hold data) by healing every object, then clears their markers.
+func (s *Store) fillBack() {
+	defer s.wg.Done()
+	defer close(s.filled)
+	var healing []*disk.Disk
+	for _, d := range s.disks {
+		if d != nil && d.Healing() {
+			healing = append(healing, d)
+		}
+	}
+	if len(healing) == 0 {
+		return
+	}
+	s.log.Info("filling back disks", "disks", len(healing))
+	buckets, _ := s.ListBuckets(context.Background())
+	objects, failed := 0, 0
+	for _, b := range buckets {
+		after := ""
+		for {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			res, err := s.listObjects(b.Name, ListOptions{After: after, MaxKeys: 1000})
+			if err != nil {
+				s.log.Warn("fill back: listing failed", "bucket", b.Name, "err", err)
+				return
+			}
+			for _, o := range res.Objects {
+				if _, err := s.healObject(b.Name, o.Key); err != nil {
+					failed++
+					s.log.Warn("fill back: heal failed", "bucket", b.Name, "key", o.Key, "err", err)
+				}
+				objects++
+			}
+			if !res.IsTruncated {
+				break
+			}
+			after = res.NextAfter
+		}
+	}
+	if failed > 0 {
+		s.log.Warn("fill back incomplete; retried at next start", "objects", objects, "failed", failed)
+		return
+	}
+	for _, d := range healing {
+		if err := d.SetHealing(false); err != nil {
+			s.log.Warn("fill back: cannot clear marker", "disk", d.Root(), "err", err)
+		}
+	}
+	s.log.Info("disks filled back", "objects", objects)
 }

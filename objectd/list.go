@@ -28,6 +28,7 @@ type mergeIter struct {
 
 func (s *Store) newMergeIter(prefix, start []byte) (*mergeIter, int, error) {
 	m := &mergeIter{}
+	authoritative := 0
 	for _, d := range s.disks {
 		if d == nil {
 			continue
@@ -38,12 +39,15 @@ func (s *Store) newMergeIter(prefix, start []byte) (*mergeIter, int, error) {
 			continue
 		}
 		m.its = append(m.its, it)
+		if !d.Healing() {
+			authoritative++
+		}
 	}
 	m.keys = make([][]byte, len(m.its))
 	for i := range m.its {
 		m.load(i)
 	}
-	return m, len(m.its), nil
+	return m, authoritative, nil
 }
 
 func (m *mergeIter) load(i int) {

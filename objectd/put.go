@@ -457,6 +457,9 @@ func (s *Store) readRecords(set []*disk.Disk, key []byte) ([]*record, []error) {
 		}
 		b, err := d.Get(key)
 		if errors.Is(err, disk.ErrNotFound) {
+			if d.Healing() {
+				errs[j] = errDiskHealing
+			}
 			continue
 		}
 		if err != nil {
@@ -473,7 +476,10 @@ func (s *Store) readRecords(set []*disk.Disk, key []byte) ([]*record, []error) {
 	return recs, errs
 }
 
-var errDiskOffline = errors.New("objectd: disk offline")
+var (
+	errDiskOffline = errors.New("objectd: disk offline")
+	errDiskHealing = errors.New("objectd: disk is being filled back")
+)
 
 // resolve picks the version to serve from the records of a set: the newest
 // version held by at least k disks (enough to read it). Versions on fewer

@@ -114,6 +114,7 @@ type Store struct {
 
 	heal          chan healTask
 	healMu        sync.Mutex
+	filled        chan struct{} // closed when fillBack has finished
 	shardsRebuilt atomic.Int64
 	healing       sync.Map // pending heals by bucket/key
 	stop          chan struct{}
@@ -162,6 +163,7 @@ func Open(cfg Config) (*Store, error) {
 		log:     cfg.Logger,
 		buckets: map[string]BucketInfo{},
 		heal:    make(chan healTask, 4096),
+		filled:  make(chan struct{}),
 		stop:    make(chan struct{}),
 	}
 	s.pools.init(codec)
@@ -196,12 +198,28 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%w: only %d of %d disks could be opened, %d needed: %v",
 			ErrWriteQuorum, online, len(cfg.Disks), s.writeQuorum(), errors.Join(errs...))
 	}
+	// A new disk among disks that hold data is a replaced one: until it is
+	// filled back, its "not found" answers do not count.
+	anyOld := false
+	for _, d := range s.disks {
+		if d != nil && !d.Fresh {
+			anyOld = true
+		}
+	}
+	for _, d := range s.disks {
+		if d != nil && d.Fresh && anyOld {
+			if err := d.SetHealing(true); err != nil {
+				s.log.Error("cannot mark disk for healing", "disk", d.Root(), "err", err)
+			}
+		}
+	}
 	if err := s.loadBuckets(); err != nil {
 		s.closeDisks()
 		return nil, err
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.healLoop()
+	go s.fillBack()
 	return s, nil
 }
 

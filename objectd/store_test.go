@@ -498,3 +498,90 @@ func TestStreamingMemoryIsBounded(t *testing.T) {
 		t.Fatalf("allocated %d MiB moving %d MiB: not bounded", alloc>>20, size>>20)
 	}
 }
+
+func reopen(t *testing.T, dirs []string) *Store {
+	t.Helper()
+	s, err := Open(Config{Disks: dirs, DataShards: 2, ParityShards: 2, BlockSize: 64 << 10, InlineThreshold: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func readAll(t *testing.T, s *Store, key string) ([]byte, error) {
+	t.Helper()
+	_, rc, err := s.GetObject(context.Background(), "bkt", key, GetOptions{Length: -1})
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// TestReplacedDisksAreFilledBack removes two disk directories (as a
+// replaced disk would be: empty), restarts, and checks that everything
+// reads back, that the new disks are filled back, and that they then
+// carry the data alone when the two original disks go.
+func TestReplacedDisksAreFilledBack(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	objs := map[string][]byte{}
+	for i, size := range []int{5, 10 << 10, 100 << 10, 300<<10 + 7} {
+		k := fmt.Sprintf("o%d", i)
+		objs[k] = randBytes(uint64(i+40), size)
+		ts.put(t, k, objs[k])
+	}
+	ts.Close()
+	for _, d := range ts.dirs[:2] {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := reopen(t, ts.dirs)
+	for k, want := range objs {
+		if got, err := readAll(t, s, k); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s with two disks replaced: %v", k, err)
+		}
+	}
+	<-s.filled
+	for _, d := range s.disks[:2] {
+		if d.Healing() {
+			t.Fatalf("%s still marked healing after fill back", d.Root())
+		}
+	}
+	s.Close()
+	for _, d := range ts.dirs[2:] {
+		if err := os.RemoveAll(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = reopen(t, ts.dirs)
+	for k, want := range objs {
+		if got, err := readAll(t, s, k); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s from the filled-back disks alone: %v", k, err)
+		}
+	}
+	res, err := s.ListObjects(context.Background(), "bkt", ListOptions{})
+	if err != nil || len(res.Objects) != len(objs) {
+		t.Fatalf("list from the filled-back disks: %d objects, %v", len(res.Objects), err)
+	}
+}
+
+// TestTooManyDisksReplaced: with three of four disks new, the one left
+// cannot answer alone: reads fail with a read-quorum error, never
+// "no such key" and never wrong data.
+func TestTooManyDisksReplaced(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ts.put(t, "k", randBytes(9, 200<<10))
+	ts.Close()
+	for _, d := range ts.dirs[:3] {
+		os.RemoveAll(d)
+	}
+	s := reopen(t, ts.dirs)
+	if _, err := s.HeadObject(context.Background(), "bkt", "k"); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("head with 3 of 4 disks replaced: %v", err)
+	}
+	if _, err := readAll(t, s, "k"); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("get with 3 of 4 disks replaced: %v", err)
+	}
+}

@@ -53,7 +53,8 @@ type Disk struct {
 	db     *badger.DB
 	format Format
 	log    *slog.Logger
-	ts     atomic.Uint64 // last commit timestamp handed out
+	ts      atomic.Uint64 // last commit timestamp handed out
+	healing atomic.Bool
 	// Fresh is true when the disk was formatted by this Open (a new or
 	// replaced disk that holds nothing yet).
 	Fresh bool
@@ -76,6 +77,9 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 	}
 	if err := d.loadFormat(); err != nil {
 		return nil, err
+	}
+	if _, err := fsys.Stat(filepath.Join(root, healingMarker)); err == nil {
+		d.healing.Store(true)
 	}
 	// Leftovers of writes interrupted by a crash are never visible: remove them.
 	if err := fsys.RemoveAll(filepath.Join(root, "tmp")); err != nil {
@@ -171,6 +175,31 @@ func (d *Disk) writeFileAtomic(p string, b []byte) error {
 		return err
 	}
 	return d.fs.SyncDir(filepath.Dir(p))
+}
+
+// healingMarker, when present in a disk's root, says the disk was new or
+// replaced while others held data, and has not been filled back yet: its
+// "not found" answers do not count.
+const healingMarker = "HEALING"
+
+// Healing reports whether the disk is waiting to be filled back.
+func (d *Disk) Healing() bool { return d.healing.Load() }
+
+// SetHealing sets or clears the healing marker durably.
+func (d *Disk) SetHealing(on bool) error {
+	p := filepath.Join(d.root, healingMarker)
+	if on {
+		if err := d.writeFileAtomic(p, []byte("filling back from the other disks\n")); err != nil {
+			return err
+		}
+		d.healing.Store(true)
+		return nil
+	}
+	if err := d.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	d.healing.Store(false)
+	return d.fs.SyncDir(d.root)
 }
 
 // Root is the disk's directory.
