@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
@@ -30,6 +31,9 @@ var (
 )
 
 const formatVersion = 1
+
+// tmpSuffix marks a shard file being written.
+const tmpSuffix = ".tmp"
 
 // Format is the identity record at the root of a disk.
 type Format struct {
@@ -91,8 +95,20 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 		}
 	}
 	for i := 0; i < 256; i++ {
-		if err := fsys.MkdirAll(filepath.Join(root, "shards", fmt.Sprintf("%02x", i)), 0o755); err != nil {
+		dir := filepath.Join(root, "shards", fmt.Sprintf("%02x", i))
+		if err := fsys.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("disk: create shard dirs: %w", err)
+		}
+		// Leftovers of writes interrupted by a crash are never visible
+		// (their names end in .tmp): remove them.
+		ents, err := fsys.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("disk: scan %s: %w", dir, err)
+		}
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), tmpSuffix) {
+				_ = fsys.Remove(filepath.Join(dir, e.Name()))
+			}
 		}
 	}
 	if err := vfs.Check(fsys, vfs.OpOpen, d.metaPath()); err != nil {
@@ -266,7 +282,11 @@ func (d *Disk) CreateShard(dataID string) (*ShardWriter, error) {
 	if !validDataID(dataID) {
 		return nil, ErrBadDataID
 	}
-	tmp := filepath.Join(d.root, "tmp", dataID)
+	// The temporary file sits beside its final name: the rename stays in
+	// one directory (no filesystem-wide cross-directory rename lock), and
+	// concurrent writers spread over 256 directories instead of contending
+	// for one.
+	tmp := d.shardPath(dataID) + tmpSuffix
 	f, err := d.fs.Create(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("disk: create shard: %w", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/basaltstore/basalt/internal/vfs"
@@ -34,8 +35,8 @@ func TestFormatPersistsAndTmpIsCleaned(t *testing.T) {
 	if d.Fresh || d.ID() != id {
 		t.Fatalf("reopened disk: fresh=%v id=%q want %q", d.Fresh, d.ID(), id)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(root, "tmp")); len(ents) != 0 {
-		t.Fatalf("tmp not cleaned: %d entries", len(ents))
+	if left := tmpFiles(root); len(left) != 0 {
+		t.Fatalf("crash leftovers not cleaned: %v", left)
 	}
 	if _, err := d.OpenShard("abcd0001"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("uncommitted shard visible: %v", err)
@@ -72,7 +73,7 @@ func TestShardCommitAbortAndFaults(t *testing.T) {
 		t.Fatalf("aborted shard visible: %v", err)
 	}
 	// A failing fsync: Commit fails and leaves nothing behind.
-	efs.Inject(vfs.OnPrefix(filepath.Join(root, "tmp"), vfs.OpSync))
+	efs.Inject(vfs.OnPrefix(filepath.Join(root, "shards"), vfs.OpSync))
 	w, _ = d.CreateShard("aa03")
 	w.Write([]byte("y"))
 	if err := w.Commit(); !errors.Is(err, vfs.ErrInjected) {
@@ -81,8 +82,8 @@ func TestShardCommitAbortAndFaults(t *testing.T) {
 	if _, err := d.OpenShard("aa03"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("shard visible after failed commit: %v", err)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(root, "tmp")); len(ents) != 0 {
-		t.Fatalf("tmp file left after failed commit")
+	if left := tmpFiles(root); len(left) != 0 {
+		t.Fatalf("temporary file left after failed commit: %v", left)
 	}
 	// Metadata faults go through the same FS.
 	efs.Reset()
@@ -100,4 +101,16 @@ func TestShardCommitAbortAndFaults(t *testing.T) {
 	if _, err := d.CreateShard("../../etc"); !errors.Is(err, ErrBadDataID) {
 		t.Fatalf("bad data id: %v", err)
 	}
+}
+
+// tmpFiles lists shard files still being written (or left by a crash).
+func tmpFiles(root string) []string {
+	var out []string
+	filepath.Walk(filepath.Join(root, "shards"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasSuffix(p, tmpSuffix) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
 }

@@ -6,12 +6,13 @@
 //
 //	FORMAT          disk identity and layout version (JSON, written once)
 //	meta/           badger database: object, upload, part and bucket records
-//	shards/00..ff/  committed shard files, named by data id
-//	tmp/            shard files being written; emptied at open
+//	shards/00..ff/  shard files, named by data id; <id>.tmp while written
+//	tmp/            scratch, emptied at open
 //
-// A shard file is written to tmp/, fsynced, renamed into shards/xx/ and the
-// directory fsynced before Commit returns, so a committed shard survives a
-// crash and a half-written one is never under its final name.
+// A shard file is written as shards/xx/<id>.tmp, fsynced, renamed to
+// shards/xx/<id> and the directory fsynced before Commit returns, so a
+// committed shard survives a crash and a half-written one is never under
+// its final name. Open removes the .tmp leftovers of a crash.
 //
 // Metadata writes are synchronous (badger SyncWrites): a record is on stable
 // storage when Update returns. Badger batches concurrent commits, so
