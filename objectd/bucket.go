@@ -112,10 +112,7 @@ func (s *Store) checkBucket(bucket string) error {
 // forAllDisks runs fn on every online disk and returns how many succeeded.
 func (s *Store) forAllDisks(fn func(d *disk.Disk) error) int {
 	n := 0
-	for _, d := range s.disks {
-		if d == nil {
-			continue
-		}
+	for _, d := range s.online() {
 		if err := fn(d); err != nil {
 			s.log.Warn("disk operation failed", "disk", d.Root(), "err", err)
 			continue

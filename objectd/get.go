@@ -26,9 +26,9 @@ func (s *Store) lookup(bucket, key string) (*record, []*disk.Disk, []bool, error
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	// A disk of the set that lacks the version (or could not say) needs it back.
+	// A disk of the set that answered without the version needs it back.
 	for j := range holders {
-		if !holders[j] {
+		if !holders[j] && set[j] != nil && (errs[j] == nil || errors.Is(errs[j], errDiskHealing)) {
 			s.queueHeal(bucket, key)
 			break
 		}
@@ -358,6 +358,9 @@ func (r *objectReader) openShard(part *partRecord, j int) (*shardfmt.Reader, err
 
 func (r *objectReader) markBad(j int, err error) {
 	r.bad[j] = true
+	if !errors.Is(err, shardfmt.ErrChecksum) && !errors.Is(err, shardfmt.ErrBadHeader) && !errors.Is(err, shardfmt.ErrBadMagic) {
+		r.s.note(r.set[j], err) // an I/O error, not rot
+	}
 	r.s.log.Warn("bad shard", "bucket", r.bucket, "key", r.key, "shard", j, "disk", diskName(r.set[j]), "err", err)
 	if !r.healSent {
 		r.healSent = true

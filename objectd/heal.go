@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/basaltstore/basalt/objectd/disk"
 	"github.com/basaltstore/basalt/objectd/shardfmt"
@@ -15,20 +16,74 @@ import (
 type healTask struct{ bucket, key string }
 
 // queueHeal asks the healer to look at an object: a read met a missing or
-// corrupt shard, or a write reached fewer than all disks of its set.
-// Duplicate requests for one object are merged; when the queue is full the
-// request is dropped (the scrubber finds the object again).
+// corrupt shard, or a write reached fewer than all k+m disks of its set.
+// The request is recorded durably (q/<bucket>/<key> on every disk in
+// service) before it is queued, so it survives a restart; it is removed
+// once the object is whole again. Duplicate requests are merged; when the
+// in-memory queue is full the recorded request waits for the next start
+// (and the scrubber finds the object anyway).
 func (s *Store) queueHeal(bucket, key string) {
 	name := bucket + "/" + key
 	if _, dup := s.healing.LoadOrStore(name, true); dup {
 		return
 	}
+	qk := queueKey(bucket, key)
+	for _, d := range s.online() {
+		s.note(d, d.Update(func(t disk.Txn) error { return t.Set(qk, nil) }))
+	}
+	s.queued.Add(1)
+	s.enqueue(healTask{bucket, key})
+}
+
+func (s *Store) enqueue(t healTask) {
 	select {
-	case s.heal <- healTask{bucket, key}:
+	case s.heal <- t:
 	default:
-		s.healing.Delete(name)
+		s.queued.Add(-1)
+		s.healing.Delete(t.bucket + "/" + t.key)
 	}
 }
+
+// loadQueue puts the repair requests recorded on the disks back in the
+// queue (at start).
+func (s *Store) loadQueue() {
+	seen := map[string]bool{}
+	for _, d := range s.online() {
+		it, err := d.NewIterator([]byte("q/"), nil, false)
+		if err != nil {
+			continue
+		}
+		for ; it.Valid(); it.Next() {
+			seen[string(it.Key()[2:])] = true
+		}
+		it.Close()
+	}
+	for name := range seen {
+		i := strings.IndexByte(name, '/')
+		if i < 0 {
+			continue
+		}
+		if _, dup := s.healing.LoadOrStore(name, true); dup {
+			continue
+		}
+		s.queued.Add(1)
+		s.enqueue(healTask{name[:i], name[i+1:]})
+	}
+	if len(seen) > 0 {
+		s.log.Info("repair queue reloaded", "objects", len(seen))
+	}
+}
+
+// dequeue forgets a repair request once the object is whole.
+func (s *Store) dequeue(t healTask) {
+	qk := queueKey(t.bucket, t.key)
+	for _, d := range s.online() {
+		s.note(d, d.Update(func(tx disk.Txn) error { return tx.Delete(qk) }))
+	}
+}
+
+// QueueLength is the number of objects waiting for repair.
+func (s *Store) QueueLength() int64 { return s.queued.Load() }
 
 func (s *Store) healLoop() {
 	defer s.wg.Done()
@@ -38,8 +93,16 @@ func (s *Store) healLoop() {
 			return
 		case t := <-s.heal:
 			s.healing.Delete(t.bucket + "/" + t.key)
-			if err := s.HealObject(t.bucket, t.key); err != nil {
+			res, err := s.healObject(t.bucket, t.key)
+			s.queued.Add(-1)
+			switch {
+			case err != nil:
 				s.log.Warn("heal failed", "bucket", t.bucket, "key", t.key, "err", err)
+			case res.Complete:
+				s.dequeue(t)
+			}
+			if s.cfg.OnHeal != nil {
+				s.cfg.OnHeal(t.bucket, t.key, res, err)
 			}
 		}
 	}
@@ -47,7 +110,9 @@ func (s *Store) healLoop() {
 
 // HealResult says what a heal did.
 type HealResult struct {
-	Rebuilt int // shards rewritten
+	Rebuilt  int  // shards rewritten
+	Complete bool // every disk of the set holds a good shard now
+	Bytes    int64
 }
 
 // HealObject checks every shard of an object's current version and rebuilds
@@ -67,7 +132,7 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 	recs, errs := s.readRecords(set, okey)
 	best, holders, err := s.resolve(recs, errs)
 	if errors.Is(err, ErrNoSuchKey) {
-		return HealResult{}, nil
+		return HealResult{Complete: true}, nil
 	}
 	if err != nil {
 		return HealResult{}, err
@@ -87,8 +152,14 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 			nTargets++
 		}
 	}
+	offline := 0
+	for j, d := range set {
+		if d == nil || (errs[j] != nil && !errors.Is(errs[j], errDiskHealing)) {
+			offline++
+		}
+	}
 	if nTargets == 0 {
-		return HealResult{}, nil
+		return HealResult{Complete: offline == 0}, nil
 	}
 	if nGood < best.K {
 		return HealResult{}, fmt.Errorf("%w: %s/%s has %d good shards, %d needed", ErrReadQuorum, bucket, key, nGood, best.K)
@@ -110,7 +181,7 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 	if err != nil || cur.VersionID != best.VersionID {
 		return HealResult{}, nil
 	}
-	res := HealResult{}
+	res := HealResult{Complete: offline == 0}
 	for j, d := range set {
 		if !targets[j] {
 			continue
@@ -129,15 +200,19 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 			}
 			return t.Set(okey, val)
 		})
+		s.note(d, err)
 		if err != nil {
 			s.log.Warn("heal: record write failed", "disk", d.Root(), "err", err)
+			res.Complete = false
 			continue
 		}
 		if old != nil && old.VersionID != best.VersionID {
 			s.dropData(d, old, true)
 		}
 		res.Rebuilt++
+		res.Bytes += s.shardSizeOf(best, best.Size)
 		s.shardsRebuilt.Add(1)
+		s.bytesRebuilt.Add(s.shardSizeOf(best, best.Size))
 	}
 	s.log.Info("healed object", "bucket", bucket, "key", key, "shards", res.Rebuilt)
 	return res, nil

@@ -29,10 +29,7 @@ type mergeIter struct {
 func (s *Store) newMergeIter(prefix, start []byte) (*mergeIter, int, error) {
 	m := &mergeIter{}
 	authoritative := 0
-	for _, d := range s.disks {
-		if d == nil {
-			continue
-		}
+	for _, d := range s.online() {
 		it, err := d.NewIterator(prefix, start, false)
 		if err != nil {
 			s.log.Warn("listing: disk unreadable", "disk", d.Root(), "err", err)

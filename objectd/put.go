@@ -123,6 +123,7 @@ func (s *Store) writeData(ctx context.Context, set []*disk.Disk, r io.Reader, si
 				continue
 			}
 			fw, err := d.CreateShard(w.dataID)
+			s.note(d, err)
 			if err != nil {
 				s.log.Warn("shard create failed", "disk", d.Root(), "err", err)
 				continue
@@ -185,6 +186,7 @@ func (s *Store) writeData(ctx context.Context, set []*disk.Disk, r io.Reader, si
 				continue
 			}
 			if err := sfw[j].WriteBlock((*shards)[j]); err != nil {
+				s.note(set[j], err)
 				s.log.Warn("shard write failed", "disk", set[j].Root(), "err", err)
 				w.ok[j] = false
 				if fws != nil {
@@ -230,7 +232,9 @@ func (s *Store) writeData(ctx context.Context, set []*disk.Disk, r io.Reader, si
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := fw.Commit(); err != nil {
+			err := fw.Commit()
+			s.note(set[j], err)
+			if err != nil {
 				s.log.Warn("shard commit failed", "disk", set[j].Root(), "err", err)
 				w.ok[j] = false
 			}
@@ -372,6 +376,7 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 				}
 				return nil
 			})
+			s.note(d, err)
 			if err != nil {
 				s.log.Warn("metadata write failed", "disk", d.Root(), "err", err)
 				return
@@ -456,6 +461,7 @@ func (s *Store) readRecords(set []*disk.Disk, key []byte) ([]*record, []error) {
 			continue
 		}
 		b, err := d.Get(key)
+		s.note(d, err)
 		if errors.Is(err, disk.ErrNotFound) {
 			if d.Healing() {
 				errs[j] = errDiskHealing

@@ -34,6 +34,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnHeal, when set, is called after each repair the healer makes.
+	OnHeal func(bucket, key string, res HealResult, err error)
 }
 
 // Defaults.
@@ -115,6 +117,9 @@ type Store struct {
 	heal          chan healTask
 	healMu        sync.Mutex
 	filled        chan struct{} // closed when fillBack has finished
+	diskFailures  atomic.Int64
+	queued        atomic.Int64 // objects in the repair queue
+	bytesRebuilt  atomic.Int64
 	shardsRebuilt atomic.Int64
 	healing       sync.Map // pending heals by bucket/key
 	stop          chan struct{}
@@ -217,6 +222,7 @@ func Open(cfg Config) (*Store, error) {
 		s.closeDisks()
 		return nil, err
 	}
+	s.loadQueue()
 	s.wg.Add(2)
 	go s.healLoop()
 	go s.fillBack()
@@ -252,6 +258,10 @@ func (s *Store) Ready() error {
 	for i, d := range s.disks {
 		if d == nil {
 			errs = append(errs, fmt.Errorf("disk %s offline", s.cfg.Disks[i]))
+			continue
+		}
+		if d.Failed() {
+			errs = append(errs, fmt.Errorf("disk %s failed (taken out of service after repeated I/O errors)", s.cfg.Disks[i]))
 			continue
 		}
 		if err := d.Healthy(); err != nil {
@@ -296,7 +306,9 @@ func (s *Store) set(bucket, key string) []*disk.Disk {
 	start := int(h.Sum64() % uint64(n))
 	out := make([]*disk.Disk, w)
 	for i := range out {
-		out[i] = s.disks[(start+i)%n]
+		if d := s.disks[(start+i)%n]; d != nil && !d.Failed() {
+			out[i] = d
+		}
 	}
 	return out
 }
@@ -327,6 +339,29 @@ func newID() string {
 	return hex.EncodeToString(b)
 }
 
+// note records the outcome of an I/O on d, taking the disk out of service
+// after a run of errors.
+func (s *Store) note(d *disk.Disk, err error) {
+	if d == nil {
+		return
+	}
+	if d.NoteIO(err) {
+		s.diskFailures.Add(1)
+		s.log.Error("disk taken out of service after repeated I/O errors", "disk", d.Root(), "errors", disk.FailAfter, "err", err)
+	}
+}
+
+// online returns the disks in service.
+func (s *Store) online() []*disk.Disk {
+	var out []*disk.Disk
+	for _, d := range s.disks {
+		if d != nil && !d.Failed() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // keys of the metadata database.
 func bucketKey(b string) []byte          { return []byte("b/" + b) }
 func objectKey(b, k string) []byte       { return []byte("o/" + b + "/" + k) }
@@ -336,4 +371,5 @@ func uploadKey(b, k, id string) []byte   { return []byte("u/" + b + "/" + k + "\
 func uploadPrefix(b string) []byte       { return []byte("u/" + b + "/") }
 func partKey(id string, n int) []byte    { return fmt.Appendf(nil, "p/%s/%05d", id, n) }
 func partPrefix(id string) []byte        { return []byte("p/" + id + "/") }
+func queueKey(b, k string) []byte        { return []byte("q/" + b + "/" + k) }
 func checkCtx(ctx context.Context) error { return ctx.Err() }

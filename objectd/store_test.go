@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/basaltstore/basalt/internal/vfs"
@@ -200,6 +201,9 @@ func TestSurvivesMDisksFailing(t *testing.T) {
 	for a := 0; a < 4; a++ {
 		for b := a + 1; b < 4; b++ {
 			ts.efs.Reset()
+			for _, d := range ts.disks {
+				d.Reinstate() // the previous pair may have been taken out of service
+			}
 			ts.efs.Inject(vfs.OnPrefix(ts.dirs[a]))
 			ts.efs.Inject(vfs.OnPrefix(ts.dirs[b]))
 			for k, want := range objs {
@@ -216,6 +220,9 @@ func TestSurvivesMDisksFailing(t *testing.T) {
 	}
 	// Three failing: a clear error, never wrong data.
 	ts.efs.Reset()
+	for _, d := range ts.disks {
+		d.Reinstate()
+	}
 	for _, d := range ts.dirs[:3] {
 		ts.efs.Inject(vfs.OnPrefix(d))
 	}
@@ -228,6 +235,9 @@ func TestSurvivesMDisksFailing(t *testing.T) {
 		t.Fatalf("write with 3 failing disks: %v", err)
 	}
 	ts.efs.Reset()
+	for _, d := range ts.disks {
+		d.Reinstate()
+	}
 	if _, err := ts.HeadObject(context.Background(), "bkt", "new"); !errors.Is(err, ErrNoSuchKey) {
 		t.Fatalf("failed write is visible: %v", err)
 	}
@@ -583,5 +593,89 @@ func TestTooManyDisksReplaced(t *testing.T) {
 	}
 	if _, err := readAll(t, s, "k"); !errors.Is(err, ErrReadQuorum) {
 		t.Fatalf("get with 3 of 4 disks replaced: %v", err)
+	}
+}
+
+// TestFailingDiskIsTakenOutOfService: a disk whose I/O fails again and
+// again is marked failed, readiness says so, and the store goes on at
+// full speed on the others (no more calls to the failed disk).
+func TestFailingDiskIsTakenOutOfService(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ts.efs.Inject(vfs.OnPrefix(ts.dirs[0]))
+	for i := 0; i < 20 && !ts.disks[0].Failed(); i++ {
+		ts.put(t, fmt.Sprintf("k%d", i), randBytes(uint64(i), 40<<10))
+	}
+	if !ts.disks[0].Failed() {
+		t.Fatal("disk 0 fails every call but is still in service")
+	}
+	if err := ts.Ready(); err != nil {
+		t.Fatalf("3 of 4 disks still make a write quorum: %v", err)
+	}
+	if ts.diskFailures.Load() != 1 {
+		t.Fatalf("disk failures counted: %d", ts.diskFailures.Load())
+	}
+	// No call reaches the failed disk any more.
+	ts.efs.Reset()
+	var calls atomic.Int64
+	ts.efs.Inject(func(op vfs.Op, p string) bool {
+		if strings.HasPrefix(p, ts.dirs[0]) {
+			calls.Add(1)
+		}
+		return false
+	})
+	data := randBytes(99, 100<<10)
+	ts.put(t, "after", data)
+	if got, err := ts.get(t, "after", 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read after the disk failed: %v", err)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("%d calls reached the failed disk", n)
+	}
+}
+
+// TestRepairQueueSurvivesRestart: a write that misses a disk is queued for
+// repair durably; the queue comes back after a restart and the repair
+// completes then.
+func TestRepairQueueSurvivesRestart(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	set := ts.set("bkt", "k")
+	var victim string
+	for i, d := range ts.disks {
+		if d == set[3] {
+			victim = ts.dirs[i]
+		}
+	}
+	// The last disk of the object's set refuses writes (but answers reads,
+	// so it is not taken out of service by one write).
+	ts.efs.Inject(vfs.OnPrefix(filepath.Join(victim, "shards"), vfs.OpCreate))
+	data := randBytes(5, 300<<10)
+	ts.put(t, "k", data)
+	ts.Close()
+
+	healed := make(chan HealResult, 8)
+	s, err := Open(Config{Disks: ts.dirs, DataShards: 2, ParityShards: 2, BlockSize: 64 << 10, InlineThreshold: 16 << 10,
+		OnHeal: func(bucket, key string, res HealResult, err error) {
+			if key == "k" && err == nil {
+				healed <- res
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res := <-healed
+	if !res.Complete || res.Rebuilt != 1 {
+		t.Fatalf("repair after restart: %+v", res)
+	}
+	rec := mustRecord(t, &testStore{Store: s}, "k")
+	for j, d := range s.set("bkt", "k") {
+		if err := s.verifyShards(d, rec, j); err != nil {
+			t.Fatalf("shard %d after repair: %v", j, err)
+		}
+	}
+	for _, d := range s.disks {
+		if v, err := d.Get(queueKey("bkt", "k")); err == nil {
+			t.Fatalf("queue entry left on %s: %q", d.Root(), v)
+		}
 	}
 }

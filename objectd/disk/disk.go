@@ -59,6 +59,8 @@ type Disk struct {
 	log    *slog.Logger
 	ts      atomic.Uint64 // last commit timestamp handed out
 	healing atomic.Bool
+	failed  atomic.Bool
+	errRun  atomic.Int32 // consecutive I/O errors
 	// Fresh is true when the disk was formatted by this Open (a new or
 	// replaced disk that holds nothing yet).
 	Fresh bool
@@ -216,6 +218,32 @@ func (d *Disk) SetHealing(on bool) error {
 	}
 	d.healing.Store(false)
 	return d.fs.SyncDir(d.root)
+}
+
+// FailAfter is how many consecutive I/O errors take a disk out of service.
+const FailAfter = 8
+
+// NoteIO records the outcome of an I/O on the disk: a run of FailAfter
+// errors in a row marks it failed, and it reports true the moment that
+// happens. Absence (ErrNotFound) is not an I/O error.
+func (d *Disk) NoteIO(err error) (failedNow bool) {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+		d.errRun.Store(0)
+		return false
+	}
+	if d.errRun.Add(1) >= FailAfter && !d.failed.Swap(true) {
+		return true
+	}
+	return false
+}
+
+// Failed reports whether the disk was taken out of service.
+func (d *Disk) Failed() bool { return d.failed.Load() }
+
+// Reinstate puts a failed disk back into service.
+func (d *Disk) Reinstate() {
+	d.errRun.Store(0)
+	d.failed.Store(false)
 }
 
 // Root is the disk's directory.
