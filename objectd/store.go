@@ -34,6 +34,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// ScrubInterval is how often every shard is read and verified
+	// (default 30 days; negative: never in the background).
+	ScrubInterval time.Duration
+	// ScrubRate bounds the background scrub, in bytes of shards read per
+	// second (default 16 MiB/s).
+	ScrubRate int64
 	// OnHeal, when set, is called after each repair the healer makes.
 	OnHeal func(bucket, key string, res HealResult, err error)
 }
@@ -59,6 +65,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.ScrubInterval == 0 {
+		c.ScrubInterval = 30 * 24 * time.Hour
+	}
+	if c.ScrubRate == 0 {
+		c.ScrubRate = 16 << 20
 	}
 }
 
@@ -114,12 +126,18 @@ type Store struct {
 	bucketMu sync.RWMutex
 	buckets  map[string]BucketInfo
 
-	heal          chan healTask
-	healMu        sync.Mutex
-	filled        chan struct{} // closed when fillBack has finished
-	diskFailures  atomic.Int64
-	queued        atomic.Int64 // objects in the repair queue
-	bytesRebuilt  atomic.Int64
+	heal         chan healTask
+	healMu       sync.Mutex
+	filled       chan struct{} // closed when fillBack has finished
+	diskFailures atomic.Int64
+	queued       atomic.Int64 // objects in the repair queue
+	bytesRebuilt atomic.Int64
+
+	scrubMu       sync.Mutex
+	scrubRunning  bool
+	scrubLast     ScrubProgress
+	rateMu        sync.Mutex
+	rateSamples   []rateSample
 	shardsRebuilt atomic.Int64
 	healing       sync.Map // pending heals by bucket/key
 	stop          chan struct{}
@@ -226,6 +244,10 @@ func Open(cfg Config) (*Store, error) {
 	s.wg.Add(2)
 	go s.healLoop()
 	go s.fillBack()
+	if cfg.ScrubInterval > 0 {
+		s.wg.Add(1)
+		go s.scrubLoop()
+	}
 	return s, nil
 }
 
