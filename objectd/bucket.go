@@ -34,6 +34,9 @@ func ValidBucketName(name string) error {
 	if net.ParseIP(name) != nil {
 		return bad("must not be an IP address")
 	}
+	if name == "basalt" {
+		return bad("is reserved for the administration API")
+	}
 	if strings.HasPrefix(name, "xn--") || strings.HasPrefix(name, "sthree-") || strings.HasSuffix(name, "-s3alias") || strings.HasSuffix(name, "--ol-s3") {
 		return bad("uses a reserved prefix or suffix")
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -56,6 +57,9 @@ type Proxy struct {
 	ready   func() error
 	log     *slog.Logger
 	gather  http.Handler
+
+	store    *objectd.Store
+	verifier *sigv4.Verifier
 }
 
 // New builds a Proxy from cfg.
@@ -75,9 +79,10 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
+	verifier := &sigv4.Verifier{Region: cfg.Region, AnyRegion: !cfg.StrictRegion, Creds: cfg.Credentials, Domains: cfg.Domains}
 	srv, err := s3.New(s3.Config{
 		Store:    cfg.Store,
-		Verifier: &sigv4.Verifier{Region: cfg.Region, AnyRegion: !cfg.StrictRegion, Creds: cfg.Credentials, Domains: cfg.Domains},
+		Verifier: verifier,
 		Region:   cfg.Region,
 		Domains:  cfg.Domains,
 		Logger:   cfg.Logger,
@@ -89,8 +94,11 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Registry.Register(newStoreCollector(cfg.Store)); err != nil {
+		return nil, fmt.Errorf("proxy: store metrics: %w", err)
+	}
 	p := &Proxy{
-		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger,
+		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger, store: cfg.Store, verifier: verifier,
 		gather: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
 	}
 
@@ -120,6 +128,10 @@ func (p *Proxy) serve(c *gin.Context) {
 	c.Status(http.StatusOK) // gin presets 404 for its catch-all
 	if p.operational(c.Writer, r) {
 		c.Writer.WriteHeaderNow()
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, AdminPrefix) {
+		p.admin(c.Writer, r)
 		return
 	}
 	start := time.Now()

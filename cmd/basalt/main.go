@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/basaltstore/basalt/bench"
 	"io"
 	"os"
 	"os/signal"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/basaltstore/basalt/bench"
 	"github.com/basaltstore/basalt/cmd/internal/server"
 )
 
@@ -75,7 +75,7 @@ Start a server on this machine with "basalt server"; see "basalt server --help".
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError{err} })
-	root.AddCommand(newServerCmd(stdout, stderr, lookupEnv), newVersionCmd(stdout), bench.Command())
+	root.AddCommand(newServerCmd(stdout, stderr, lookupEnv), newAdminCmd(stdout, stderr, lookupEnv), newVersionCmd(stdout), bench.Command())
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }

@@ -202,3 +202,27 @@ func writeFile(dir string, r Root) (err error) {
 	}
 	return nil
 }
+
+// ErrNoCredential: no root credential is kept in the directory.
+var ErrNoCredential = errors.New("identity: no root credential kept there")
+
+// Read returns the root credential kept in <dir>/root.json, without ever
+// creating one (for clients such as `basalt admin`).
+func Read(dir string) (Root, error) {
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Root{}, fmt.Errorf("%w: %s", ErrNoCredential, path)
+	}
+	if err != nil {
+		return Root{}, fmt.Errorf("identity: read %s: %w", path, err)
+	}
+	var r Root
+	if err := json.Unmarshal(data, &r); err != nil {
+		return Root{}, fmt.Errorf("%w: %s: %v", ErrCorruptFile, path, err)
+	}
+	if err := r.Validate(); err != nil {
+		return Root{}, fmt.Errorf("%w: %s: %w", ErrCorruptFile, path, err)
+	}
+	return r, nil
+}
