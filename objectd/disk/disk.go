@@ -52,11 +52,11 @@ type Options struct {
 
 // Disk is one local disk.
 type Disk struct {
-	root   string
-	fs     vfs.FS
-	db     *badger.DB
-	format Format
-	log    *slog.Logger
+	root    string
+	fs      vfs.FS
+	db      *badger.DB
+	format  Format
+	log     *slog.Logger
 	ts      atomic.Uint64 // last commit timestamp handed out
 	healing atomic.Bool
 	failed  atomic.Bool
