@@ -106,3 +106,18 @@ func TestEnvName(t *testing.T) {
 		}
 	}
 }
+
+func TestRingSimulate(t *testing.T) {
+	var out, errOut bytes.Buffer
+	env := func(string) (string, bool) { return "", false }
+	code := run([]string{"admin", "ring", "simulate", "--nodes", "20", "--disks-per-node", "4", "--zones", "4",
+		"--policy", "ec:2+2", "--power", "10", "--change", "add-node"}, &out, &errOut, env)
+	if code != 0 || !strings.Contains(out.String(), "movement") || !strings.Contains(out.String(), "ratio") {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"admin", "ring", "simulate", "--policy", "ec:two"}, &out, &errOut, env); code != 2 || !strings.Contains(errOut.String(), "policy spec") {
+		t.Fatalf("bad policy: exit %d, %q", code, errOut.String())
+	}
+}
