@@ -12,6 +12,15 @@
 // verified as the body passes. Only small XML request documents are read
 // whole, up to a fixed size.
 //
+// Browser-based uploads (POST Object: a multipart/form-data POST to the
+// bucket) are authenticated by the form instead: a POST policy document
+// signed with Signature Version 4 (x-amz-signature) or 2 (signature),
+// whose expiry, conditions and content-length-range the form must meet,
+// every field being covered by a condition. The text fields before the
+// file are read whole, up to 64 KiB; the file streams to a spool file in
+// Config.SpoolDir, unlinked at once, because the store needs an object's
+// size before its first byte and the form only tells it at the end.
+//
 // Concurrency: a Server holds only its configuration; Serve may be called
 // from any number of goroutines at once.
 package s3

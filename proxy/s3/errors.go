@@ -99,7 +99,11 @@ var (
 	ErrMissingChecksum            = &APIError{"InvalidRequest", http.StatusBadRequest, "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found."}
 	ErrSSECNotImplemented         = &APIError{"NotImplemented", http.StatusNotImplemented, "Server-side encryption with customer-provided keys is not implemented."}
 	ErrObjectLockNotImplemented   = &APIError{"NotImplemented", http.StatusNotImplemented, "Object Lock is not implemented."}
-	ErrIncorrectNumberOfFilesPost = &APIError{"NotImplemented", http.StatusNotImplemented, "POST object uploads through HTML forms are not implemented."}
+	ErrIncorrectNumberOfFilesPost = &APIError{"IncorrectNumberOfFilesInPostRequest", http.StatusBadRequest, "POST requires exactly one file upload per request."}
+	ErrMalformedPOSTRequest       = &APIError{"MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data."}
+	ErrPostNotMultipart           = &APIError{"PreconditionFailed", http.StatusPreconditionFailed, "Bucket POST must be of the enclosure-type multipart/form-data."}
+	ErrMaxPostPreDataLength       = &APIError{"MaxPostPreDataLengthExceededError", http.StatusBadRequest, "Your POST request fields preceding the upload file were too large."}
+	ErrInvalidPolicyDocument      = &APIError{"InvalidPolicyDocument", http.StatusBadRequest, "The content of the form does not meet the conditions specified in the policy document."}
 	ErrTooManyKeys                = &APIError{"MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: at most 1000 keys may be deleted at once."}
 	ErrNoSuchVersion              = &APIError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
 )

@@ -51,6 +51,7 @@ const (
 	apiCompleteMultipartUpload = "CompleteMultipartUpload"
 	apiAbortMultipartUpload    = "AbortMultipartUpload"
 	apiListParts               = "ListParts"
+	apiPostObject              = "PostObject"
 	apiNotImplemented          = "NotImplemented"
 	apiUnknown                 = "Unknown"
 )
@@ -232,8 +233,11 @@ func resolveBucket(method string, query url.Values) string {
 			return apiDeleteBucketSubresource
 		}
 	case http.MethodPost:
-		if sub == "delete" {
+		switch sub {
+		case "delete":
 			return apiDeleteObjects
+		case "":
+			return apiPostObject
 		}
 	default:
 		return apiUnknown

@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +36,13 @@ type Config struct {
 	// Logger receives one record per failed request (debug level for
 	// client errors, error level for server errors). Default: discard.
 	Logger *slog.Logger
-	// Now is the clock for the Date header; nil means time.Now.
+	// Now is the clock for the Date header and for the expiry of POST
+	// policies; nil means time.Now.
 	Now func() time.Time
+	// SpoolDir is where the file of a browser-based POST upload is kept
+	// while it arrives (its size is only known at its end, and the store
+	// needs it first). Default os.TempDir().
+	SpoolDir string
 }
 
 // Errors of New.
@@ -53,6 +60,7 @@ type Server struct {
 	domains  []string
 	log      *slog.Logger
 	now      func() time.Time
+	spoolDir string
 }
 
 // New makes a Server from cfg, filling in defaults.
@@ -70,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		domains:  cfg.Domains,
 		log:      cfg.Logger,
 		now:      cfg.Now,
+		spoolDir: cfg.SpoolDir,
 	}
 	if s.region == "" {
 		s.region = "us-east-1"
@@ -79,6 +88,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.spoolDir == "" {
+		s.spoolDir = os.TempDir()
 	}
 	return s, nil
 }
@@ -96,20 +108,46 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request) string {
 		s: s, w: rw, r: r, ctx: r.Context(), query: q, target: t,
 		id: newRequestID(),
 	}
+	if r.Body != nil && r.Body != http.NoBody {
+		// A shallow copy, so that the caller's request keeps its body.
+		rc := *r
+		req.watch = &bodyWatch{ReadCloser: r.Body}
+		rc.Body = req.watch
+		req.r = &rc
+	}
 	h := rw.Header()
 	h.Set("X-Amz-Request-Id", req.id)
 	h.Set("X-Amz-Id-2", newHostID())
 	h.Set("Server", "Basalt")
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 
-	err := req.run()
-	if req.body != nil {
-		req.body.Close()
-	}
-	if err != nil {
+	// The request body is left for net/http to close after the answer. A
+	// failure before the body's end answers with "Connection: close" (see
+	// fail), so that net/http neither reads the rest before answering nor
+	// takes it for the next request.
+	if err := req.run(); err != nil {
 		req.fail(err)
 	}
 	return t.API
+}
+
+// bodyWatch notes whether the request body was read to its end.
+type bodyWatch struct {
+	io.ReadCloser
+	eof bool
+}
+
+func (b *bodyWatch) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+// unreadBody reports whether the request has a body not read to its end.
+func (q *request) unreadBody() bool {
+	return q.watch != nil && !q.watch.eof && q.r.ContentLength != 0
 }
 
 // request is the state of one request while it is handled.
@@ -123,6 +161,7 @@ type request struct {
 	id     string
 	auth   *sigv4.Result
 	body   io.ReadCloser
+	watch  *bodyWatch // the raw request body; nil when there is none
 }
 
 func (q *request) run() error {
@@ -135,6 +174,14 @@ func (q *request) run() error {
 	}
 	q.auth = res
 	q.body = res.Body
+	if q.target.API == apiPostObject {
+		// A browser upload is authenticated by the signed policy in its
+		// form, not by the request's own signature.
+		if !validBucketName(q.target.Bucket) {
+			return ErrInvalidBucketName
+		}
+		return q.postObject()
+	}
 	if res.Anonymous {
 		return ErrAccessDenied
 	}
@@ -170,6 +217,11 @@ func (q *request) fail(err error) {
 	h := q.w.Header()
 	for _, k := range []string{"Content-Length", "Content-Range", "ETag", "Last-Modified", "Content-Type"} {
 		h.Del(k)
+	}
+	if q.unreadBody() {
+		// The rest of a refused body is not worth reading, nor safe to
+		// leave on a connection that carries on.
+		h.Set("Connection", "close")
 	}
 	if ae.Status == http.StatusRequestedRangeNotSatisfiable && ae.Code == ErrInvalidRange.Code {
 		if size, ok := q.rangeSize(); ok {
@@ -210,6 +262,12 @@ func (q *request) writeXML(status int, v any) {
 		q.s.log.Error("s3: encoding response", "err", err)
 		status = http.StatusInternalServerError
 		b, _ = xml.Marshal(errorDoc{Code: ErrInternalError.Code, Message: ErrInternalError.Message, RequestID: q.id})
+	}
+	if _, ok := v.(errorDoc); ok {
+		// An error document has no attributes, so quotes need no escaping
+		// and S3 writes them as they are: POST policy messages quote the
+		// failed condition, and clients look for it.
+		b = bytes.ReplaceAll(b, []byte("&#34;"), []byte(`"`))
 	}
 	out := make([]byte, 0, len(xml.Header)+len(b))
 	out = append(out, xml.Header...)
