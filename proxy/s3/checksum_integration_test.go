@@ -315,3 +315,42 @@ func TestTrailingChecksumsMinioGo(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyKeepsChecksumAlgorithm: the copy of an object with a checksum
+// carries a FULL_OBJECT checksum of the same algorithm over the whole
+// object, also when the source's was a composite of its parts.
+func TestCopyKeepsChecksumAlgorithm(t *testing.T) {
+	e := newEnv(t)
+	e.mkBucket("cpy")
+	c, err := minio.New(e.host(), &minio.Options{
+		Creds: miniocreds.NewStaticV4(testAccessKey, testSecretKey, ""), Region: testRegion,
+		BucketLookup: minio.BucketLookupPath, TrailingHeaders: true, MaxRetries: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("copy-checksum-"), 900_000) // ~12 MiB: 3 parts
+	for _, cs := range []minio.ChecksumType{minio.ChecksumSHA256, minio.ChecksumCRC32C, minio.ChecksumMD5} {
+		if _, err := c.PutObject(ctx, "cpy", cs.String(), bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{
+			PartSize: 5 << 20, Checksum: cs, DisableContentSha256: true,
+		}); err != nil {
+			t.Fatalf("%s: %v", cs, err)
+		}
+		if _, err := c.CopyObject(ctx, minio.CopyDestOptions{Bucket: "cpy", Object: cs.String() + "-copy"},
+			minio.CopySrcOptions{Bucket: "cpy", Object: cs.String()}); err != nil {
+			t.Fatalf("copy %s: %v", cs, err)
+		}
+		st, err := c.StatObject(ctx, "cpy", cs.String()+"-copy", minio.StatObjectOptions{Checksum: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := cs.Hasher()
+		h.Write(data)
+		want := b64(h.Sum(nil))
+		got := map[minio.ChecksumType]string{minio.ChecksumSHA256: st.ChecksumSHA256, minio.ChecksumCRC32C: st.ChecksumCRC32C, minio.ChecksumMD5: st.ChecksumMD5}[cs]
+		if got != want || st.ChecksumMode != "FULL_OBJECT" {
+			t.Fatalf("copy of %s: checksum %q type %q, want %q FULL_OBJECT", cs, got, st.ChecksumMode, want)
+		}
+	}
+}

@@ -281,13 +281,17 @@ func copyChecksum(h http.Header, src objectd.ObjectInfo) (checksum.Algorithm, *b
 		}
 		return a, nil, nil
 	}
-	if src.Checksum.Type == typeFullObject {
-		a, err := checksum.Parse(src.Checksum.Algorithm)
-		if err == nil && a.Valid(src.Checksum.Value) {
-			return a, &bodyChecksum{Alg: a, Value: src.Checksum.Value}, nil
-		}
+	// The copy keeps the source's algorithm, as a FULL_OBJECT checksum: a
+	// full-object value is verified on the way, a composite one (of a
+	// multipart source) is computed afresh over the whole object.
+	a, err := checksum.Parse(src.Checksum.Algorithm)
+	if err != nil {
+		return "", nil, nil
 	}
-	return "", nil, nil
+	if (src.Checksum.Type == typeFullObject || (src.Checksum.Type == "" && len(src.Parts) == 0)) && a.Valid(src.Checksum.Value) {
+		return a, &bodyChecksum{Alg: a, Value: src.Checksum.Value}, nil
+	}
+	return a, nil, nil
 }
 
 // sourceMD5 is the raw MD5 of a single-part object, from its entity tag.
