@@ -354,3 +354,34 @@ func TestCopyKeepsChecksumAlgorithm(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultChecksumIsCRC64NVME: an object stored without any checksum
+// gets a FULL_OBJECT CRC64NVME, as S3 gives every new object; so does a
+// copy of it that asks for none.
+func TestDefaultChecksumIsCRC64NVME(t *testing.T) {
+	e := newEnv(t)
+	e.mkBucket("dflt")
+	c := e.minioClient(testSecretKey)
+	ctx := context.Background()
+	data := []byte("no checksum was asked for")
+	if _, err := c.PutObject(ctx, "dflt", "plain", bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{DisableMultipart: true, DisableContentSha256: true}); err != nil {
+		t.Fatal(err)
+	}
+	h := minio.ChecksumCRC64NVME.Hasher()
+	h.Write(data)
+	want := b64(h.Sum(nil))
+	for _, key := range []string{"plain", "copied"} {
+		if key == "copied" {
+			if _, err := c.CopyObject(ctx, minio.CopyDestOptions{Bucket: "dflt", Object: key}, minio.CopySrcOptions{Bucket: "dflt", Object: "plain"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := c.StatObject(ctx, "dflt", key, minio.StatObjectOptions{Checksum: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ChecksumCRC64NVME != want || st.ChecksumMode != "FULL_OBJECT" {
+			t.Fatalf("%s: CRC64NVME %q type %q, want %q FULL_OBJECT", key, st.ChecksumCRC64NVME, st.ChecksumMode, want)
+		}
+	}
+}

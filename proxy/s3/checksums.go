@@ -106,6 +106,16 @@ func readContentMD5(h http.Header) ([]byte, error) {
 	return b, nil
 }
 
+// defaultAlgorithm is the checksum a new object gets when the request
+// names none: CRC64NVME over the whole object, as S3 computes for every
+// new object since it made integrity checking the default.
+func defaultAlgorithm(want *bodyChecksum, alg checksum.Algorithm) checksum.Algorithm {
+	if want == nil && alg == "" {
+		return checksum.CRC64NVME
+	}
+	return alg
+}
+
 // verifiedBody wraps a request body so that the announced checksum is
 // verified at EOF (a mismatch is an error instead of io.EOF) and returns
 // the function to pass as PutOptions.Checksum. With want nil but alg set,

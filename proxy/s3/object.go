@@ -77,7 +77,7 @@ func (q *request) putObject() error {
 	if size > objectd.MaxPartSize {
 		return ErrEntityTooLarge
 	}
-	body, sum := verifiedBody(q.requestBody(), want, "", q.auth.Trailer)
+	body, sum := verifiedBody(q.requestBody(), want, defaultAlgorithm(want, ""), q.auth.Trailer)
 	opts.Checksum = sum
 	info, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: size}, size, opts)
 	if err != nil {
@@ -355,7 +355,7 @@ func (q *request) copyObject() error {
 	if err != nil {
 		return err
 	}
-	body, sum := verifiedBody(rc, want, alg, nil)
+	body, sum := verifiedBody(rc, want, defaultAlgorithm(want, alg), nil)
 	opts.Checksum = sum
 	opts.ContentMD5 = sourceMD5(info)
 	out, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: info.Size}, info.Size, opts)

@@ -151,7 +151,7 @@ func (q *request) postObject() error {
 		return err
 	}
 
-	body, sum := verifiedBody(spool.f, want, alg, nil)
+	body, sum := verifiedBody(spool.f, want, defaultAlgorithm(want, alg), nil)
 	opts.Checksum = sum
 	info, err := q.s.store.PutObject(q.ctx, bucket, key, &exactReader{r: body, n: size}, size, opts)
 	if err != nil {
