@@ -257,6 +257,17 @@ func (q *request) rangeSize() (int64, bool) {
 
 // writeXML writes v as an XML document with the given status.
 func (q *request) writeXML(status int, v any) {
+	if a, ok := v.(xmlAppender); ok {
+		out := a.appendXML(append(make([]byte, 0, 64<<10), xml.Header...))
+		h := q.w.Header()
+		h.Set("Content-Type", "application/xml")
+		h.Set("Content-Length", itoa(int64(len(out))))
+		q.w.WriteHeader(status)
+		if q.r.Method != http.MethodHead {
+			q.w.Write(out)
+		}
+		return
+	}
 	b, err := xml.Marshal(v)
 	if err != nil {
 		q.s.log.Error("s3: encoding response", "err", err)
