@@ -75,7 +75,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 	}
 	for j, d := range set {
 		if done[j] && olds[j] != nil {
-			s.dropData(d, olds[j], true)
+			s.dropData(d, olds[j], true, nil)
 		}
 	}
 	return nil

@@ -92,8 +92,13 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptio
 	if len(set) != rec.K+rec.M {
 		return oi, nil, fmt.Errorf("%w: object written as %d+%d, store set is %d disks", ErrReadQuorum, rec.K, rec.M, len(set))
 	}
+	// Hold the version's data until the reader is closed: an overwrite or
+	// delete acknowledged meanwhile defers removing it.
+	ids := dataIDs(rec)
+	s.acquire(ids)
 	or := &objectReader{
-		s: s, ctx: ctx, codec: codec, bucket: bucket, key: key, rec: rec, set: set, holders: holders,
+		ids: ids,
+		s:   s, ctx: ctx, codec: codec, bucket: bucket, key: key, rec: rec, set: set, holders: holders,
 		pos: start, end: start + length,
 	}
 	return oi, or, nil
@@ -102,6 +107,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptio
 // objectReader streams a byte range of one object version, stripe by stripe.
 type objectReader struct {
 	s           *Store
+	ids         []string // data ids held until Close
 	codec       *erasure.Codec
 	ctx         context.Context
 	bucket, key string
@@ -171,6 +177,10 @@ func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
 
 func (r *objectReader) Close() error {
 	r.closeParts()
+	if r.ids != nil {
+		r.s.release(r.ids)
+		r.ids = nil
+	}
 	if r.out != nil {
 		r.s.pools.putStripe(r.out)
 		r.out = nil

@@ -140,6 +140,9 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 	good := make([]bool, len(set))
 	targets := make([]bool, len(set))
 	nGood, nTargets := 0, 0
+	vids := dataIDs(best)
+	s.acquire(vids)
+	defer s.release(vids)
 	for j, d := range set {
 		if d == nil || (errs[j] != nil && !errors.Is(errs[j], errDiskHealing)) {
 			continue
@@ -207,7 +210,7 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 			continue
 		}
 		if old != nil && old.VersionID != best.VersionID {
-			s.dropData(d, old, true)
+			s.dropData(d, old, true, idSet(best))
 		}
 		res.Rebuilt++
 		res.Bytes += s.shardSizeOf(best, best.Size)

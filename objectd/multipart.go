@@ -179,9 +179,14 @@ func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 		s.removeData(set, w)
 		return PartInfo{}, fmt.Errorf("%w: part recorded on %d disks", ErrWriteQuorum, n)
 	}
+	// The replaced part's data goes, unless a completed object uses it (an
+	// upload left behind by a crash during its completion).
+	inObject := s.objectDataIDs(set, bucket, key)
 	for j, d := range set {
-		if d != nil && olds[j] != nil && len(olds[j].Parts) == 1 && olds[j].Parts[0].DataID != w.dataID {
-			_ = d.RemoveShard(olds[j].Parts[0].DataID)
+		if d != nil && olds[j] != nil && len(olds[j].Parts) == 1 {
+			if id := olds[j].Parts[0].DataID; id != w.dataID && !inObject[id] {
+				s.removeDataID(d, id, false)
+			}
 		}
 	}
 	return partInfo(pr), nil
@@ -281,21 +286,25 @@ func (s *Store) abortUpload(bucket, key, uploadID string) error {
 }
 
 // dropUpload removes an upload's records and the data of its parts that
-// keep is not using.
+// neither keep nor the object's current records use. (A crash between a
+// CompleteMultipartUpload's commit and this cleanup leaves the upload
+// behind with parts the object uses; aborting or completing it again must
+// not take them from the object.) Callers hold the key's lock.
 func (s *Store) dropUpload(set []*disk.Disk, bucket, key, uploadID string, parts []*record, keep map[string]bool) {
 	keys := [][]byte{uploadKey(bucket, key, uploadID)}
 	for _, p := range parts {
 		keys = append(keys, partKey(uploadID, p.Parts[0].Number))
 	}
 	s.deleteKeys(set, keys...)
+	inObject := s.objectDataIDs(set, bucket, key)
 	for _, p := range parts {
 		id := p.Parts[0].DataID
-		if keep[id] {
+		if keep[id] || inObject[id] {
 			continue
 		}
 		for _, d := range set {
 			if d != nil {
-				_ = d.RemoveShard(id)
+				s.removeDataID(d, id, false)
 			}
 		}
 	}
@@ -378,6 +387,9 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	w := &written{ok: ok}
 	if err := s.commitObject(bucket, key, set, rec, []*written{w}, opts.Check); err != nil {
 		return ObjectInfo{}, err
+	}
+	if s.crashAfterComplete {
+		return rec.info(bucket, key), nil // fault injection: the upload is left behind
 	}
 	mu := s.lock(bucket, key)
 	mu.Lock()

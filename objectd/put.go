@@ -417,7 +417,7 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 		if d == nil || olds[j] == nil {
 			continue
 		}
-		s.dropData(d, olds[j], okSlots[j])
+		s.dropData(d, olds[j], okSlots[j], idSet(rec))
 	}
 	if n < len(set) {
 		s.queueHeal(bucket, key)
@@ -426,28 +426,27 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 }
 
 // dropData removes the shard files (and inline values) of an old record
-// from one disk. When the disk did not take the new record, its old record
-// is left for the healer to replace, and only its data is kept.
-func (s *Store) dropData(d *disk.Disk, old *record, replaced bool) {
+// from one disk, except data ids in keep (the new version may point to the
+// same parts: a CompleteMultipartUpload retried after a crash). When the
+// disk did not take the new record, its old record is left for the healer
+// to replace, and its data is kept.
+func (s *Store) dropData(d *disk.Disk, old *record, replaced bool, keep map[string]bool) {
 	if !replaced {
 		return
 	}
-	var inl [][]byte
 	for _, p := range old.Parts {
-		if p.Inline {
-			inl = append(inl, inlineKey(p.DataID))
-		} else {
-			_ = d.RemoveShard(p.DataID)
+		if !keep[p.DataID] {
+			s.removeDataID(d, p.DataID, p.Inline)
 		}
 	}
-	if len(inl) > 0 {
-		_ = d.Update(func(t disk.Txn) error {
-			for _, k := range inl {
-				_ = t.Delete(k)
-			}
-			return nil
-		})
+}
+
+func idSet(r *record) map[string]bool {
+	m := make(map[string]bool, len(r.Parts))
+	for _, p := range r.Parts {
+		m[p.DataID] = true
 	}
+	return m
 }
 
 // readRecords reads the record at key from every disk of set. A missing

@@ -144,6 +144,14 @@ type Store struct {
 	wg            sync.WaitGroup
 	closed        sync.Once
 
+	refMu   sync.Mutex
+	refs    map[string]int              // data id -> readers
+	pending map[string][]pendingRemoval // removals waiting for readers
+
+	// crashAfterComplete (tests) stops CompleteMultipartUpload after its
+	// commit, as a crash would, leaving the upload's records behind.
+	crashAfterComplete bool
+
 	pools  pools
 	codecs sync.Map // codecKey -> *erasure.Codec, for data written with other parameters
 }
@@ -187,6 +195,8 @@ func Open(cfg Config) (*Store, error) {
 		buckets: map[string]BucketInfo{},
 		heal:    make(chan healTask, 4096),
 		filled:  make(chan struct{}),
+		refs:    map[string]int{},
+		pending: map[string][]pendingRemoval{},
 		stop:    make(chan struct{}),
 	}
 	s.pools.init(codec)
