@@ -36,6 +36,28 @@ func (s *Store) lookup(bucket, key string) (*record, []*disk.Disk, []bool, error
 	return best, set, holders, nil
 }
 
+// lookupHeld resolves the current version and takes a reference on its
+// data, so that an overwrite or delete acknowledged meanwhile defers
+// removing it until the reference goes. The version is checked again once
+// held: a removal that ran between the lookup and the reference would
+// otherwise go unseen; then the lookup starts over.
+func (s *Store) lookupHeld(bucket, key string) (*record, []*disk.Disk, []bool, []string, error) {
+	for attempt := 0; ; attempt++ {
+		rec, set, holders, err := s.lookup(bucket, key)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		ids := dataIDs(rec)
+		s.acquire(ids)
+		recs, errs := s.readRecords(set, objectKey(bucket, key))
+		cur, _, err := s.resolve(recs, errs)
+		if err == nil && cur.VersionID == rec.VersionID || attempt == 4 {
+			return rec, set, holders, ids, nil
+		}
+		s.release(ids)
+	}
+}
+
 // HeadObject returns an object's metadata, answered by the metadata records
 // alone.
 func (s *Store) HeadObject(ctx context.Context, bucket, key string) (ObjectInfo, error) {
@@ -54,10 +76,16 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string) (ObjectInfo,
 // only when one of them is missing or fails its checksum; a shard found bad
 // is queued for repair and never returned.
 func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error) {
-	rec, set, holders, err := s.lookup(bucket, key)
+	rec, set, holders, ids, err := s.lookupHeld(bucket, key)
 	if err != nil {
 		return ObjectInfo{}, nil, err
 	}
+	held := true
+	defer func() {
+		if held {
+			s.release(ids)
+		}
+	}()
 	oi := rec.info(bucket, key)
 	start, length := opts.Offset, opts.Length
 	if opts.PartNumber > 0 {
@@ -92,10 +120,7 @@ func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptio
 	if len(set) != rec.K+rec.M {
 		return oi, nil, fmt.Errorf("%w: object written as %d+%d, store set is %d disks", ErrReadQuorum, rec.K, rec.M, len(set))
 	}
-	// Hold the version's data until the reader is closed: an overwrite or
-	// delete acknowledged meanwhile defers removing it.
-	ids := dataIDs(rec)
-	s.acquire(ids)
+	held = false // the reader releases them at Close
 	or := &objectReader{
 		ids: ids,
 		s:   s, ctx: ctx, codec: codec, bucket: bucket, key: key, rec: rec, set: set, holders: holders,

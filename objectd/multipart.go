@@ -185,7 +185,7 @@ func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 	for j, d := range set {
 		if d != nil && olds[j] != nil && len(olds[j].Parts) == 1 {
 			if id := olds[j].Parts[0].DataID; id != w.dataID && !inObject[id] {
-				s.removeDataID(d, id, false)
+				s.removeDataIDUnless(d, id, false, s.unusedBy(bucket, key, id))
 			}
 		}
 	}
@@ -304,7 +304,7 @@ func (s *Store) dropUpload(set []*disk.Disk, bucket, key, uploadID string, parts
 		}
 		for _, d := range set {
 			if d != nil {
-				s.removeDataID(d, id, false)
+				s.removeDataIDUnless(d, id, false, s.unusedBy(bucket, key, id))
 			}
 		}
 	}
@@ -379,6 +379,34 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		for j := range ok {
 			ok[j] = ok[j] && holders[idx][j]
 		}
+	}
+	// Hold the parts' data, and make sure it is there: a part's files can
+	// be gone (replaced by a later upload of the same part number) while
+	// its record still resolves. Never acknowledge an object without its data.
+	used := dataIDs(rec)
+	s.acquire(used)
+	defer s.release(used)
+	for _, p := range rec.Parts {
+		for j, d := range set {
+			if !ok[j] || d == nil {
+				continue
+			}
+			f, err := d.OpenShard(p.DataID)
+			if err != nil {
+				ok[j] = false
+				continue
+			}
+			f.Close()
+		}
+	}
+	present := 0
+	for _, o := range ok {
+		if o {
+			present++
+		}
+	}
+	if present < s.writeQuorum() {
+		return ObjectInfo{}, fmt.Errorf("%w: the parts' data is on only %d disks; upload the parts again", ErrInvalidPart, present)
 	}
 	rec.ETag = hex.EncodeToString(md5s.Sum(nil)) + "-" + strconv.Itoa(len(parts))
 	if up.ChecksumAlgorithm != "" {

@@ -14,6 +14,9 @@ import (
 type pendingRemoval struct {
 	d      *disk.Disk
 	inline bool
+	// still, when set, is asked again before the deferred removal runs:
+	// data an object took up meanwhile must stay.
+	still func() bool
 }
 
 func (s *Store) acquire(ids []string) {
@@ -33,7 +36,12 @@ func (s *Store) release(ids []string) {
 		}
 		delete(s.refs, id)
 		for _, p := range s.pending[id] {
-			now = append(now, s.removeFn(p.d, id, p.inline))
+			f, still := s.removeFn(p.d, id, p.inline), p.still
+			now = append(now, func() {
+				if still == nil || still() {
+					f()
+				}
+			})
 		}
 		delete(s.pending, id)
 	}
@@ -46,9 +54,15 @@ func (s *Store) release(ids []string) {
 // removeDataID removes one disk's copy of a data id now, or when its last
 // reader is done.
 func (s *Store) removeDataID(d *disk.Disk, id string, inline bool) {
+	s.removeDataIDUnless(d, id, inline, nil)
+}
+
+// removeDataIDUnless is removeDataID; when the removal has to wait for
+// readers, still is asked again before it runs.
+func (s *Store) removeDataIDUnless(d *disk.Disk, id string, inline bool, still func() bool) {
 	s.refMu.Lock()
 	if s.refs[id] > 0 {
-		s.pending[id] = append(s.pending[id], pendingRemoval{d, inline})
+		s.pending[id] = append(s.pending[id], pendingRemoval{d, inline, still})
 		s.refMu.Unlock()
 		return
 	}
@@ -87,4 +101,12 @@ func (s *Store) objectDataIDs(set []*disk.Disk, bucket, key string) map[string]b
 		}
 	}
 	return keep
+}
+
+// unusedBy returns a check that id is not used by any record of the
+// object (for removals of upload parts).
+func (s *Store) unusedBy(bucket, key, id string) func() bool {
+	return func() bool {
+		return !s.objectDataIDs(s.set(bucket, key), bucket, key)[id]
+	}
 }
