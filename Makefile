@@ -46,3 +46,11 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# The long thrash (internal/thrash): a mixed S3 load against a real server
+# while it is killed, its shard files are damaged and its disks replaced.
+# BASALT_SOAK_DURATION (default 20m) sets its length, BASALT_THRASH_SEED
+# replays a run; the summary (operations, faults, checks) ends the output.
+.PHONY: soak
+soak:
+	BASALT_SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -timeout 0 -v ./cmd/basalt/

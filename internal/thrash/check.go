@@ -1,0 +1,281 @@
+package thrash
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+// Check kinds of the final phase, as they appear in Report.Checks.
+const (
+	CheckFinalGet   = "final-get"    // a key read back after the load stopped
+	CheckFinalList  = "final-list"   // a listing after the load stopped
+	CheckRedundancy = "redundancy"   // a key read back with Parity disks removed
+	CheckBarrier    = "heal-barrier" // the healer went through its queue
+)
+
+// finalChecks runs once the load has stopped: every key and listing agrees
+// with the model, then full redundancy.
+func (t *thrasher) finalChecks(ctx context.Context) error {
+	node := t.cluster.Nodes()[0]
+	t.phase("verify every key and listing")
+	if err := t.verifyAll(ctx, node, CheckFinalGet, true); err != nil || t.failed() {
+		return err
+	}
+	// The reads above queued a heal for every object that lacks a shard
+	// the store can see is missing; wait for the healer to get through.
+	if err := t.healBarrier(ctx, node); err != nil || t.failed() {
+		return err
+	}
+	return t.redundancy(ctx, node)
+}
+
+func (t *thrasher) phase(format string, args ...any) {
+	msg := "PHASE: " + fmt.Sprintf(format, args...)
+	t.hist.add("", msg)
+	t.logf("thrash: %s", msg)
+}
+
+// verifyAll reads every key of the key space in full and lists the bucket
+// and each prefix, checking them against the model. With pin, each key's
+// value is then fixed to what was read (no operation is in flight, so the
+// read shows which of the allowed values took effect); later checks must
+// find exactly that.
+func (t *thrasher) verifyAll(ctx context.Context, node Node, kind string, pin bool) error {
+	c, err := t.client(node, false)
+	if err != nil {
+		return err
+	}
+	for _, key := range t.keys {
+		o := &op{t: t, base: ctx, c: c, client: "check", kind: kind, key: key, id: t.opSeq.Add(1)}
+		octx, cancel := o.ctx()
+		start := t.model.BeginRead()
+		n, sum, ferr := o.fetch(octx)
+		cancel()
+		end, allowed, _ := t.model.EndReadKey(start, key)
+		if ferr != nil && !isCode(ferr, "NoSuchKey") {
+			o.log("[%d,%d] ERROR %v", start, end, ferr)
+			t.violate(key, "%s %s: read failed after the load stopped: %v", kind, key, ferr)
+			return nil
+		}
+		if !o.checkFull(start, end, allowed, n, sum, ferr) {
+			return nil
+		}
+		if pin {
+			got := Absent
+			if ferr == nil {
+				for _, v := range allowed {
+					if !v.IsAbsent() && v.Size == n && v.Sum == sum {
+						got = v
+						break
+					}
+				}
+			}
+			t.model.Pin(key, got)
+			o.log("pinned to %s", got)
+		}
+	}
+	listKind := CheckFinalList
+	if kind == CheckRedundancy {
+		listKind = CheckRedundancy + "-list"
+	}
+	for _, prefix := range append([]string{""}, t.prefix...) {
+		octx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
+		start := t.model.BeginRead()
+		listed, err := listAll(octx, c, t.cfg.Bucket, prefix)
+		cancel()
+		var keys []string
+		for _, k := range t.keys {
+			if strings.HasPrefix(k, prefix) {
+				keys = append(keys, k)
+			}
+		}
+		_, allowed := t.model.EndRead(start, keys...)
+		if err != nil {
+			t.violate("", "%s: list %q failed after the load stopped: %v", listKind, prefix, err)
+			return nil
+		}
+		if !t.checkListing(fmt.Sprintf("%s %q", listKind, prefix), listed, keys, allowed, listKind) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// healBarrier waits until the store's healer has worked through every
+// request queued so far. The healer takes requests in order, one at a
+// time; the barrier queues one more and waits for it to be done: it puts
+// an object made of shard files, damages the first block of its first
+// data shard, and reads it, which queues its repair (and must still return
+// the right bytes).
+func (t *thrasher) healBarrier(ctx context.Context, node Node) error {
+	c, err := t.client(node, false)
+	if err != nil {
+		return err
+	}
+	t.phase("heal barrier")
+	disks := node.Disks()
+	before := map[string]bool{}
+	for _, d := range disks {
+		files, err := shardFiles(d)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			before[f] = true
+		}
+	}
+	key := fmt.Sprintf("barrier-%d", t.opSeq.Add(1))
+	const size = 256 << 10
+	v := newValue(t.valueSeq.Add(1), size)
+	octx, cancel := context.WithTimeout(ctx, t.cfg.OpTimeout)
+	defer cancel()
+	if _, err := c.PutObject(octx, t.barrierBucket(), key, newContentReader(v.ID, 0, size), size, "", "", minio.PutObjectOptions{}); err != nil {
+		t.violate("", "heal barrier: put %s: %v", key, err)
+		return nil
+	}
+	// The new shard files are the barrier object's (nothing else writes).
+	var target string
+	for _, d := range disks {
+		files, err := shardFiles(d)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if before[f] {
+				continue
+			}
+			if idx, err := shardIndex(f); err == nil && idx == 0 {
+				target = f
+			}
+		}
+	}
+	if target == "" {
+		t.violate("", "heal barrier: no shard file with index 0 appeared for %s", key)
+		return nil
+	}
+	from := len(node.Logs())
+	if err := damageFirstBlock(target); err != nil {
+		return fmt.Errorf("%w: heal barrier: %w", ErrCluster, err)
+	}
+	body, _, _, err := c.GetObject(octx, t.barrierBucket(), key, minio.GetObjectOptions{})
+	if err != nil {
+		t.violate("", "heal barrier: get %s: %v", key, err)
+		return nil
+	}
+	n, sum, _, err := readAll(body, false)
+	body.Close()
+	if err != nil || n != v.Size || sum != v.Sum {
+		t.violate("", "heal barrier: %s read back as %d bytes sha256 %x (err %v) after one shard was damaged, want %s", key, n, sum[:4], err, v)
+		return nil
+	}
+	line, err := waitLine(octx, node, from, func(line string) bool {
+		return strings.Contains(line, `msg="healed object"`) && strings.Contains(line, " key="+key+" ") &&
+			strings.Contains(line, " bucket="+t.barrierBucket()+" ")
+	})
+	if err != nil {
+		t.violate("", "heal barrier: %s not healed: %v", key, err)
+		return nil
+	}
+	t.phase("healer done: %s", logAttrs(line))
+	t.count(t.checks, CheckBarrier, 1)
+	return nil
+}
+
+// shardIndex reads the shard index from a shard file's header.
+func shardIndex(p string) (int, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var h [9]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil {
+		return 0, err
+	}
+	if !bytes.Equal(h[:4], []byte("BSHD")) {
+		return 0, fmt.Errorf("%w: %s is not a shard file", ErrCluster, p)
+	}
+	return int(h[8]), nil
+}
+
+// damageFirstBlock flips the first payload byte of a shard file's first
+// block.
+func damageFirstBlock(p string) error {
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var b [1]byte
+	off := int64(shardHeaderSize + 4)
+	if _, err := f.ReadAt(b[:], off); err != nil {
+		return err
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b[:], off); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// redundancy checks that every object is on every disk again: the disks
+// are split into groups of Parity, and for each group in turn the node is
+// stopped, the group's directories removed, the node started, every key
+// and listing read back, and the group filled back. The first group holds
+// the disk with damage not yet repaired, if any, so that what is read
+// comes only from disks the store should have made whole.
+func (t *thrasher) redundancy(ctx context.Context, node Node) error {
+	rng := rngFor(t.cfg.Seed, 0x4ed)
+	disks := node.Disks()
+	order := rng.Perm(len(disks))
+	if t.damaged >= 0 {
+		for i, d := range order {
+			if d == t.damaged {
+				order[0], order[i] = order[i], order[0]
+			}
+		}
+	}
+	var groups [][]int
+	for len(order) > 0 {
+		n := min(t.cfg.Parity, len(order))
+		groups = append(groups, order[:n])
+		order = order[n:]
+	}
+	for gi, g := range groups {
+		var names []string
+		for _, i := range g {
+			names = append(names, filepath.Base(disks[i]))
+		}
+		t.phase("redundancy %d/%d: without %s", gi+1, len(groups), strings.Join(names, ", "))
+		began := time.Now()
+		if err := node.Stop(); err != nil {
+			return err
+		}
+		for _, i := range g {
+			if err := os.RemoveAll(disks[i]); err != nil {
+				return fmt.Errorf("%w: remove %s: %w", ErrCluster, disks[i], err)
+			}
+		}
+		from := len(node.Logs())
+		if err := node.Start(ctx); err != nil {
+			return err
+		}
+		if err := t.verifyAll(ctx, node, CheckRedundancy, false); err != nil || t.failed() {
+			return err
+		}
+		t.phase("every key read back without %s in %s", strings.Join(names, ", "), time.Since(began).Round(time.Millisecond))
+		if err := t.waitFillBack(ctx, fmt.Sprintf("REDUNDANCY %d", gi+1), node, from); err != nil || t.failed() {
+			return err
+		}
+		t.damaged = -1
+	}
+	t.phase("full redundancy: every disk refilled, every key read back")
+	return t.verifyAll(ctx, node, CheckRedundancy, false)
+}

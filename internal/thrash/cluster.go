@@ -1,0 +1,103 @@
+package thrash
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/basaltstore/basalt/internal/testserver"
+)
+
+// Cluster is the system under test: the nodes a load is spread over and
+// faults are injected into.
+type Cluster interface {
+	Nodes() []Node
+}
+
+// Node is one storage process with its disks, and the faults the harness
+// can inject into it. Kill, Stop and Start are called from the goroutine
+// that called Run, one at a time; Endpoint, Credentials and Logs may be
+// called from any goroutine.
+type Node interface {
+	// Name identifies the node in the history.
+	Name() string
+	// Endpoint is the node's S3 URL (http://host:port); it may change
+	// across restarts.
+	Endpoint() string
+	// Credentials are an access key and secret with rights on every bucket.
+	Credentials() (accessKey, secretKey string)
+	// Disks are the node's disk directories, in the order it uses them.
+	Disks() []string
+	// Kill ends the process with SIGKILL, as a crash would, and returns
+	// once it is gone.
+	Kill() error
+	// Stop asks the process to stop (SIGTERM) and waits for it.
+	Stop() error
+	// Start starts the process again on the same disks after Kill or Stop,
+	// and returns once it serves requests.
+	Start(ctx context.Context) error
+	// Logs returns everything the node's processes logged so far, across
+	// restarts; it only grows.
+	Logs() string
+}
+
+// Local is a Cluster of one `basalt server` run by testserver.
+type Local struct {
+	node *localNode
+}
+
+// NewLocal wraps srv as a one-node cluster. disks are its disk directories
+// (default: disk1..disk4 under its data folder, the server's default).
+//
+// testserver ends the test (t.Fatal) when a restart fails; Run's deferred
+// clean-up still stops the load and records the history in that case.
+func NewLocal(srv *testserver.Server, disks ...string) *Local {
+	if len(disks) == 0 {
+		for i := 1; i <= 4; i++ {
+			disks = append(disks, filepath.Join(srv.DataDir(), fmt.Sprintf("disk%d", i)))
+		}
+	}
+	return &Local{node: &localNode{srv: srv, disks: disks}}
+}
+
+// Nodes returns the one node.
+func (l *Local) Nodes() []Node { return []Node{l.node} }
+
+type localNode struct {
+	srv   *testserver.Server
+	disks []string
+}
+
+func (n *localNode) Name() string     { return "node1" }
+func (n *localNode) Endpoint() string { return n.srv.Endpoint() }
+func (n *localNode) Credentials() (string, string) {
+	return n.srv.AccessKey(), n.srv.SecretKey()
+}
+func (n *localNode) Disks() []string { return n.disks }
+func (n *localNode) Logs() string    { return n.srv.Logs() }
+
+func (n *localNode) Kill() error {
+	n.srv.Kill()
+	return nil
+}
+
+func (n *localNode) Stop() error {
+	if !n.srv.Running() {
+		return nil
+	}
+	if code := n.srv.Stop(); code != 0 {
+		return fmt.Errorf("%w: %s exited with code %d on SIGTERM", ErrCluster, n.Name(), code)
+	}
+	return nil
+}
+
+func (n *localNode) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.srv.Restart()
+	if !n.srv.Running() {
+		return fmt.Errorf("%w: %s is not running after a start", ErrCluster, n.Name())
+	}
+	return nil
+}
