@@ -54,6 +54,16 @@
 // rule per key, and skips a whole common prefix with one seek, so a page
 // costs O(page size x disks) whatever the bucket size.
 //
+// # Data in use
+//
+// A reader (GET, heal) takes a reference on the data ids of the version
+// it resolved and then checks that the version is still current; a
+// removal of data still referenced (the previous version, after an
+// overwrite or delete is acknowledged) waits for the last reference. Data
+// a committed version uses is never removed on behalf of another version,
+// an upload or a part: a CompleteMultipartUpload retried after a crash
+// points to the same parts.
+//
 // # Memory
 //
 // A request in flight holds one stripe buffer (BlockSize) and one set of
