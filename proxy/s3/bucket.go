@@ -349,6 +349,9 @@ func (q *request) listObjects(v2 bool) error {
 		o := q.owner()
 		ownerPtr = &o
 	}
+	// metadata=true is MinIO's listing extension (minio-go's WithMetadata):
+	// each entry carries its user metadata.
+	withMeta := q.query.Get("metadata") == "true"
 	contents := make([]objectItem, 0, len(res.Objects))
 	for _, o := range res.Objects {
 		item := objectItem{
@@ -358,6 +361,9 @@ func (q *request) listObjects(v2 bool) error {
 		if o.Checksum.Algorithm != "" {
 			item.ChecksumAlgorithm = []string{o.Checksum.Algorithm}
 			item.ChecksumType = o.Checksum.Type
+		}
+		if withMeta {
+			item.UserMetadata = q.listedMetadata(o.Key)
 		}
 		contents = append(contents, item)
 	}
@@ -556,4 +562,35 @@ func validRegionName(s string) bool {
 		}
 	}
 	return true
+}
+
+// listedMetadata is an object's user metadata for a listing entry, as
+// X-Amz-Meta-<name> elements; names that are not XML names are left out.
+func (q *request) listedMetadata(key string) []metaEntry {
+	info, err := q.s.store.HeadObject(q.ctx, q.target.Bucket, key)
+	if err != nil || len(info.UserMeta) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(info.UserMeta))
+	for k := range info.UserMeta {
+		if xmlName(k) {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	out := make([]metaEntry, len(names))
+	for i, k := range names {
+		out[i] = metaEntry{Name: "X-Amz-Meta-" + k, Value: info.UserMeta[k]}
+	}
+	return out
+}
+
+// xmlName reports whether "X-Amz-Meta-"+s is a safe XML element name.
+func xmlName(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -195,3 +195,35 @@ func TestListManyObjectsMinio(t *testing.T) {
 		t.Fatalf("max-keys clamp: %d contents, truncated %v, max %d, %v", len(out.Contents), aws.ToBool(out.IsTruncated), aws.ToInt32(out.MaxKeys), err)
 	}
 }
+
+// TestListWithMetadata: minio-go's WithMetadata listing (MinIO's
+// metadata=true extension) carries each object's user metadata.
+func TestListWithMetadata(t *testing.T) {
+	e := newEnv(t)
+	e.mkBucket("meta")
+	c := e.minioClient(testSecretKey)
+	ctx := context.Background()
+	for _, k := range []string{"a", "b"} {
+		if _, err := c.PutObject(ctx, "meta", k, strings.NewReader(k), 1, minio.PutObjectOptions{UserMetadata: map[string]string{"Marker": "m-" + k}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for o := range c.ListObjects(ctx, "meta", minio.ListObjectsOptions{WithMetadata: true, Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		if o.UserMetadataStripped["Marker"] != "m-"+o.Key {
+			t.Fatalf("%s: metadata %v", o.Key, o.UserMetadataStripped)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("listed %d objects", n)
+	}
+	for o := range c.ListObjects(ctx, "meta", minio.ListObjectsOptions{Recursive: true}) {
+		if len(o.UserMetadataStripped) != 0 {
+			t.Fatalf("metadata without asking: %v", o.UserMetadataStripped)
+		}
+	}
+}

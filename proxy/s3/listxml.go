@@ -102,6 +102,13 @@ func (x *xmlBuf) contents(items []objectItem) {
 		x.elemOmit("ChecksumType", it.ChecksumType)
 		x.int("Size", it.Size)
 		x.elem("StorageClass", it.StorageClass)
+		if len(it.UserMetadata) > 0 {
+			x.open("UserMetadata")
+			for _, m := range it.UserMetadata {
+				x.elem(m.Name, m.Value)
+			}
+			x.close("UserMetadata")
+		}
 		if it.Owner != nil {
 			x.open("Owner")
 			x.elem("ID", it.Owner.ID)

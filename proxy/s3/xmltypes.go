@@ -101,7 +101,12 @@ type objectItem struct {
 	Size              int64    `xml:"Size"`
 	StorageClass      string   `xml:"StorageClass"`
 	Owner             *owner   `xml:"Owner,omitempty"`
+	// UserMetadata (MinIO's listing extension, metadata=true) is written
+	// by the hand-written listing encoder only.
+	UserMetadata []metaEntry `xml:"-"`
 }
+
+type metaEntry struct{ Name, Value string }
 
 type commonPrefix struct {
 	Prefix string `xml:"Prefix"`
