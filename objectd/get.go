@@ -1,7 +1,6 @@
 package objectd
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,12 @@ func (s *Store) lookup(bucket, key string) (*record, []*disk.Disk, []bool, error
 	if err := s.checkBucket(bucket); err != nil {
 		return nil, nil, nil, err
 	}
+	return s.current(bucket, key)
+}
+
+// current resolves the object's current version, taking no store lock
+// (lookupHeld runs it under viewMu).
+func (s *Store) current(bucket, key string) (*record, []*disk.Disk, []bool, error) {
 	if err := ValidKey(key); err != nil {
 		return nil, nil, nil, ErrNoSuchKey
 	}
@@ -38,24 +43,25 @@ func (s *Store) lookup(bucket, key string) (*record, []*disk.Disk, []bool, error
 
 // lookupHeld resolves the current version and takes a reference on its
 // data, so that an overwrite or delete acknowledged meanwhile defers
-// removing it until the reference goes. The version is checked again once
-// held: a removal that ran between the lookup and the reference would
-// otherwise go unseen; then the lookup starts over.
+// removing it until the reference goes. Lookup and reference happen under
+// viewMu's read lock; a removal passes viewMu first (see removeDataID), so
+// it either sees the reference or comes before a lookup that already
+// finds the newer version.
 func (s *Store) lookupHeld(bucket, key string) (*record, []*disk.Disk, []bool, []string, error) {
-	for attempt := 0; ; attempt++ {
-		rec, set, holders, err := s.lookup(bucket, key)
-		if err != nil {
-			return nil, nil, nil, nil, err
-		}
-		ids := dataIDs(rec)
-		s.acquire(ids)
-		recs, errs := s.readRecords(set, objectKey(bucket, key))
-		cur, _, err := s.resolve(recs, errs)
-		if err == nil && cur.VersionID == rec.VersionID || attempt == 4 {
-			return rec, set, holders, ids, nil
-		}
-		s.release(ids)
+	// The bucket check takes bucketMu: outside viewMu, so that a removal
+	// waiting for viewMu under bucketMu's read lock cannot close a cycle.
+	if err := s.checkBucket(bucket); err != nil {
+		return nil, nil, nil, nil, err
 	}
+	s.viewMu.RLock()
+	defer s.viewMu.RUnlock()
+	rec, set, holders, err := s.current(bucket, key)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ids := dataIDs(rec)
+	s.acquire(ids)
+	return rec, set, holders, ids, nil
 }
 
 // HeadObject returns an object's metadata, answered by the metadata records
@@ -364,31 +370,11 @@ func (r *objectReader) readShard(part *partRecord, j int, stripe int64) bool {
 }
 
 func (r *objectReader) openShard(part *partRecord, j int) (*shardfmt.Reader, error) {
-	d := r.set[j]
-	var ra io.ReaderAt
-	if part.Inline {
-		b, err := d.Get(inlineKey(part.DataID))
-		if err != nil {
-			return nil, err
-		}
-		ra = bytes.NewReader(b)
-	} else {
-		f, err := d.OpenShard(part.DataID)
-		if err != nil {
-			return nil, err
-		}
-		r.closers[j] = f
-		ra = f
+	rd, c, err := r.s.openShard(r.set[j], r.rec, part, j)
+	if c != nil {
+		r.closers[j] = c
 	}
-	rd, err := shardfmt.NewReader(ra)
-	if err != nil {
-		return nil, err
-	}
-	h := rd.Header()
-	if int(h.Index) != j || int(h.K) != r.rec.K || int(h.M) != r.rec.M {
-		return nil, fmt.Errorf("%w: shard %d of %s has header for shard %d (%d+%d)", shardfmt.ErrBadHeader, j, part.DataID, h.Index, h.K, h.M)
-	}
-	return rd, nil
+	return rd, err
 }
 
 func (r *objectReader) markBad(j int, err error) {

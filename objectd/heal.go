@@ -2,7 +2,6 @@ package objectd
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -129,22 +128,27 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 	defer s.healMu.Unlock()
 	set := s.set(bucket, key)
 	okey := objectKey(bucket, key)
+	// Resolve and hold the version's data as a GET does (lookupHeld).
+	s.viewMu.RLock()
 	recs, errs := s.readRecords(set, okey)
 	best, holders, err := s.resolve(recs, errs)
+	if err == nil {
+		s.acquire(dataIDs(best))
+	}
+	s.viewMu.RUnlock()
 	if errors.Is(err, ErrNoSuchKey) {
 		return HealResult{Complete: true}, nil
 	}
 	if err != nil {
 		return HealResult{}, err
 	}
+	defer s.release(dataIDs(best))
 	good := make([]bool, len(set))
 	targets := make([]bool, len(set))
-	nGood, nTargets := 0, 0
-	vids := dataIDs(best)
-	s.acquire(vids)
-	defer s.release(vids)
+	nGood, nTargets, offline := 0, 0, 0
 	for j, d := range set {
 		if d == nil || (errs[j] != nil && !errors.Is(errs[j], errDiskHealing)) {
+			offline++
 			continue
 		}
 		if holders[j] && s.verifyShards(d, best, j) == nil {
@@ -153,12 +157,6 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 		} else {
 			targets[j] = true
 			nTargets++
-		}
-	}
-	offline := 0
-	for j, d := range set {
-		if d == nil || (errs[j] != nil && !errors.Is(errs[j], errDiskHealing)) {
-			offline++
 		}
 	}
 	if nTargets == 0 {
@@ -213,9 +211,10 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 			s.dropData(d, old, true, idSet(best))
 		}
 		res.Rebuilt++
-		res.Bytes += s.shardSizeOf(best, best.Size)
+		n := s.shardBytes(best)
+		res.Bytes += n
 		s.shardsRebuilt.Add(1)
-		s.bytesRebuilt.Add(s.shardSizeOf(best, best.Size))
+		s.bytesRebuilt.Add(n)
 	}
 	s.log.Info("healed object", "bucket", bucket, "key", key, "shards", res.Rebuilt)
 	return res, nil
@@ -223,43 +222,20 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 
 // verifyShards reads and checks every block of every part of rec held on d.
 func (s *Store) verifyShards(d *disk.Disk, rec *record, j int) error {
-	for _, p := range rec.Parts {
-		var ra io.ReaderAt
-		if p.Inline {
-			b, err := d.Get(inlineKey(p.DataID))
-			if err != nil {
-				return err
-			}
-			ra = bytes.NewReader(b)
-		} else {
-			f, err := d.OpenShard(p.DataID)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			ra = f
-		}
-		rd, err := shardfmt.NewReader(ra)
+	for pi := range rec.Parts {
+		rd, c, err := s.openShard(d, rec, &rec.Parts[pi], j)
 		if err != nil {
 			return err
 		}
-		if h := rd.Header(); int(h.Index) != j || h.Length != s.shardSizeOf(rec, p.Size) {
-			return fmt.Errorf("%w: shard header does not match its record", shardfmt.ErrBadHeader)
+		err = rd.Verify()
+		if c != nil {
+			c.Close()
 		}
-		if err := rd.Verify(); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (s *Store) shardSizeOf(rec *record, size int64) int64 {
-	if size <= 0 {
-		return 0
-	}
-	bs := int64(rec.BlockSize)
-	sl := func(n int64) int64 { return (n + int64(rec.K) - 1) / int64(rec.K) }
-	return (size/bs)*sl(bs) + sl(size%bs)
 }
 
 // rebuildPart reconstructs the target shards of one part from the good
@@ -283,24 +259,12 @@ func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, 
 		if !good[j] || srcs == rec.K {
 			continue
 		}
-		var ra io.ReaderAt
-		if p.Inline {
-			b, err := d.Get(inlineKey(p.DataID))
-			if err != nil {
-				continue
-			}
-			ra = bytes.NewReader(b)
-		} else {
-			f, err := d.OpenShard(p.DataID)
-			if err != nil {
-				continue
-			}
-			closers = append(closers, f)
-			ra = f
-		}
-		rd, err := shardfmt.NewReader(ra)
+		rd, c, err := s.openShard(d, rec, p, j)
 		if err != nil {
 			continue
+		}
+		if c != nil {
+			closers = append(closers, c)
 		}
 		readers[j] = rd
 		srcs++
@@ -415,33 +379,22 @@ func (s *Store) fillBack() {
 		return
 	}
 	s.log.Info("filling back disks", "disks", len(healing))
-	buckets, _ := s.ListBuckets(context.Background())
+	ctx, cancel := s.stopContext()
+	defer cancel()
 	objects, failed := 0, 0
-	for _, b := range buckets {
-		after := ""
-		for {
-			select {
-			case <-s.stop:
-				return
-			default:
-			}
-			res, err := s.listObjects(b.Name, ListOptions{After: after, MaxKeys: 1000})
-			if err != nil {
-				s.log.Warn("fill back: listing failed", "bucket", b.Name, "err", err)
-				return
-			}
-			for _, o := range res.Objects {
-				if _, err := s.healObject(b.Name, o.Key); err != nil {
-					failed++
-					s.log.Warn("fill back: heal failed", "bucket", b.Name, "key", o.Key, "err", err)
-				}
-				objects++
-			}
-			if !res.IsTruncated {
-				break
-			}
-			after = res.NextAfter
+	err := s.eachObject(ctx, "", func(bucket string, o ObjectInfo) error {
+		if _, err := s.healObject(bucket, o.Key); err != nil {
+			failed++
+			s.log.Warn("fill back: heal failed", "bucket", bucket, "key", o.Key, "err", err)
 		}
+		objects++
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("fill back: listing failed", "err", err)
+		}
+		return
 	}
 	if failed > 0 {
 		s.log.Warn("fill back incomplete; retried at next start", "objects", objects, "failed", failed)

@@ -22,20 +22,28 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opts ListOptions
 
 // mergeIter walks the same key range on every online disk in step.
 type mergeIter struct {
-	its  []*disk.Iterator
+	its   []*disk.Iterator
+	disks []*disk.Disk // disk of each iterator
 	keys [][]byte // current key of each iterator, nil when exhausted
 }
 
-func (s *Store) newMergeIter(prefix, start []byte) (*mergeIter, int, error) {
+// mergeOn walks the key range on disks (nil entries skipped) in step, and
+// says how many of the disks that answered are authoritative (not being
+// filled back).
+func (s *Store) mergeOn(disks []*disk.Disk, prefix, start []byte) (*mergeIter, int) {
 	m := &mergeIter{}
 	authoritative := 0
-	for _, d := range s.online() {
+	for _, d := range disks {
+		if d == nil {
+			continue
+		}
 		it, err := d.NewIterator(prefix, start, false)
 		if err != nil {
 			s.log.Warn("listing: disk unreadable", "disk", d.Root(), "err", err)
 			continue
 		}
 		m.its = append(m.its, it)
+		m.disks = append(m.disks, d)
 		if !d.Healing() {
 			authoritative++
 		}
@@ -44,7 +52,7 @@ func (s *Store) newMergeIter(prefix, start []byte) (*mergeIter, int, error) {
 	for i := range m.its {
 		m.load(i)
 	}
-	return m, authoritative, nil
+	return m, authoritative
 }
 
 func (m *mergeIter) load(i int) {
@@ -93,14 +101,14 @@ func (m *mergeIter) takeSummaries(key []byte, sums []summary, arena []byte) ([]s
 	return sums, arena
 }
 
-// take returns the values of every iterator at key and advances them.
-func (m *mergeIter) take(key []byte) [][]byte {
-	var vals [][]byte
+// take returns the values of every iterator at key, by disk, and
+// advances them.
+func (m *mergeIter) take(key []byte) map[*disk.Disk][]byte {
+	vals := map[*disk.Disk][]byte{}
 	for i, k := range m.keys {
 		if k != nil && bytes.Equal(k, key) {
-			v, err := m.its[i].Value(nil)
-			if err == nil {
-				vals = append(vals, v)
+			if v, err := m.its[i].Value(nil); err == nil {
+				vals[m.disks[i]] = v
 			}
 			m.its[i].Next()
 			m.load(i)
@@ -139,10 +147,7 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 	if opts.After != "" && opts.After >= opts.Prefix {
 		start = append(append(append([]byte(nil), base...), opts.After...), 0)
 	}
-	mi, online, err := s.newMergeIter(prefix, start)
-	if err != nil {
-		return ListResult{}, err
-	}
+	mi, online := s.mergeOn(s.online(), prefix, start)
 	defer mi.close()
 	if online < s.cfg.DataShards {
 		return ListResult{}, ErrReadQuorum
@@ -217,7 +222,7 @@ func resolveSummaries(sums []summary) (summary, bool) {
 
 // resolveValues applies the read rule of resolve to the records of one key
 // found on the disks: the newest version present on at least k of them.
-func (s *Store) resolveValues(vals [][]byte) *record {
+func (s *Store) resolveValues(vals map[*disk.Disk][]byte) *record {
 	if len(vals) < s.cfg.DataShards {
 		return nil
 	}

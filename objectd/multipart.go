@@ -195,21 +195,7 @@ func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 // uploadParts returns the resolved part records of an upload, in order,
 // with the slots that hold each.
 func (s *Store) uploadParts(set []*disk.Disk, uploadID string) ([]*record, [][]bool) {
-	mi := &mergeIter{}
-	for _, d := range set {
-		if d == nil {
-			continue
-		}
-		it, err := d.NewIterator(partPrefix(uploadID), nil, true)
-		if err != nil {
-			continue
-		}
-		mi.its = append(mi.its, it)
-	}
-	mi.keys = make([][]byte, len(mi.its))
-	for i := range mi.its {
-		mi.load(i)
-	}
+	mi, _ := s.mergeOn(set, partPrefix(uploadID), nil)
 	defer mi.close()
 	var out []*record
 	var holders [][]bool
@@ -218,8 +204,22 @@ func (s *Store) uploadParts(set []*disk.Disk, uploadID string) ([]*record, [][]b
 		if key == nil {
 			break
 		}
-		mi.take(key)
-		recs, errs := s.readRecords(set, key)
+		// The records are the iterators' values: no second read.
+		vals := mi.take(key)
+		recs := make([]*record, len(set))
+		errs := make([]error, len(set))
+		for j, d := range set {
+			switch v, ok := vals[d]; {
+			case d == nil:
+				errs[j] = errDiskOffline
+			case ok:
+				if recs[j], errs[j] = unmarshalRecord(v); errs[j] != nil {
+					recs[j] = nil
+				}
+			case d.Healing():
+				errs[j] = errDiskHealing
+			}
+		}
 		best, h, err := s.resolve(recs, errs)
 		if err != nil {
 			continue
@@ -481,10 +481,7 @@ func (s *Store) listUploads(bucket string, opts ListUploadsOptions) (ListUploads
 			start = append(append(append([]byte(nil), base...), opts.KeyMarker...), 1)
 		}
 	}
-	mi, _, err := s.newMergeIter(prefix, start)
-	if err != nil {
-		return ListUploadsResult{}, err
-	}
+	mi, _ := s.mergeOn(s.online(), prefix, start)
 	defer mi.close()
 	var res ListUploadsResult
 	for {

@@ -60,6 +60,9 @@ func (s *Store) removeDataID(d *disk.Disk, id string, inline bool) {
 // removeDataIDUnless is removeDataID; when the removal has to wait for
 // readers, still is asked again before it runs.
 func (s *Store) removeDataIDUnless(d *disk.Disk, id string, inline bool, still func() bool) {
+	// Wait out lookups in flight: each has taken its references by then.
+	s.viewMu.Lock()
+	s.viewMu.Unlock()
 	s.refMu.Lock()
 	if s.refs[id] > 0 {
 		s.pending[id] = append(s.pending[id], pendingRemoval{d, inline, still})

@@ -50,47 +50,27 @@ func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (ScrubProgress, er
 			return p, ErrInvalidArgument
 		}
 	}
-	buckets, _ := s.ListBuckets(ctx)
-	for _, b := range buckets {
-		if opts.Bucket != "" && b.Name != opts.Bucket {
-			continue
+	err := s.eachObject(ctx, opts.Bucket, func(bucket string, o ObjectInfo) error {
+		if target != nil && !contains(s.set(bucket, o.Key), target) {
+			return nil
 		}
-		after := ""
-		for {
-			res, err := s.listObjects(b.Name, ListOptions{After: after, MaxKeys: 1000})
-			if err != nil {
-				return p, err
-			}
-			for _, o := range res.Objects {
-				if err := ctx.Err(); err != nil {
-					return p, err
-				}
-				if target != nil && !contains(s.set(b.Name, o.Key), target) {
-					continue
-				}
-				res, err := s.healObject(b.Name, o.Key)
-				p.Objects++
-				p.Bucket, p.Key = b.Name, o.Key
-				if err != nil {
-					p.Failed++
-					s.log.Warn("scrub: object not checked", "bucket", b.Name, "key", o.Key, "err", err)
-				}
-				n := o.Size * int64(s.cfg.DataShards+s.cfg.ParityShards) / int64(s.cfg.DataShards)
-				p.Bytes += n
-				p.Bad += int64(res.Rebuilt)
-				p.Repaired += int64(res.Rebuilt)
-				if opts.Progress != nil {
-					opts.Progress(p)
-				}
-				if err := s.pace(ctx, opts.Rate, p.Started, p.Bytes); err != nil {
-					return p, err
-				}
-			}
-			if !res.IsTruncated {
-				break
-			}
-			after = res.NextAfter
+		res, err := s.healObject(bucket, o.Key)
+		p.Objects++
+		p.Bucket, p.Key = bucket, o.Key
+		if err != nil {
+			p.Failed++
+			s.log.Warn("scrub: object not checked", "bucket", bucket, "key", o.Key, "err", err)
 		}
+		p.Bytes += o.Size * int64(s.cfg.DataShards+s.cfg.ParityShards) / int64(s.cfg.DataShards)
+		p.Bad += int64(res.Rebuilt)
+		p.Repaired += int64(res.Rebuilt)
+		if opts.Progress != nil {
+			opts.Progress(p)
+		}
+		return s.pace(ctx, opts.Rate, p.Started, p.Bytes)
+	})
+	if err != nil {
+		return p, err
 	}
 	p.Done = true
 	if opts.Progress != nil {
@@ -135,12 +115,8 @@ func (s *Store) pace(ctx context.Context, rate int64, start time.Time, done int6
 // reset the schedule.
 func (s *Store) scrubLoop() {
 	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := s.stopContext()
 	defer cancel()
-	go func() {
-		<-s.stop
-		cancel()
-	}()
 	for {
 		next := s.lastScrub().Add(s.cfg.ScrubInterval)
 		if wait := next.Sub(s.cfg.Now()); wait > 0 {
@@ -194,4 +170,49 @@ func (s *Store) setLastScrub(t time.Time) {
 	for _, d := range s.online() {
 		s.note(d, d.Update(func(tx disk.Txn) error { return tx.Set(lastScrubKey, v) }))
 	}
+}
+
+// eachObject calls fn for every object of bucket (of every bucket when
+// bucket is ""), a listing page at a time, until fn or the listing fails
+// or ctx ends.
+func (s *Store) eachObject(ctx context.Context, bucket string, fn func(bucket string, o ObjectInfo) error) error {
+	buckets, _ := s.ListBuckets(ctx)
+	for _, b := range buckets {
+		if bucket != "" && b.Name != bucket {
+			continue
+		}
+		after := ""
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			res, err := s.listObjects(b.Name, ListOptions{After: after, MaxKeys: 1000})
+			if err != nil {
+				return err
+			}
+			for _, o := range res.Objects {
+				if err := fn(b.Name, o); err != nil {
+					return err
+				}
+			}
+			if !res.IsTruncated {
+				break
+			}
+			after = res.NextAfter
+		}
+	}
+	return nil
+}
+
+// stopContext is a context that ends when the store closes.
+func (s *Store) stopContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }

@@ -144,6 +144,7 @@ type Store struct {
 	wg            sync.WaitGroup
 	closed        sync.Once
 
+	viewMu  sync.RWMutex // lookups that take references, against removals
 	refMu   sync.Mutex
 	refs    map[string]int              // data id -> readers
 	pending map[string][]pendingRemoval // removals waiting for readers

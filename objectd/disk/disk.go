@@ -87,14 +87,8 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 	if _, err := fsys.Stat(filepath.Join(root, healingMarker)); err == nil {
 		d.healing.Store(true)
 	}
-	// Leftovers of writes interrupted by a crash are never visible: remove them.
-	if err := fsys.RemoveAll(filepath.Join(root, "tmp")); err != nil {
-		return nil, fmt.Errorf("disk: clean tmp: %w", err)
-	}
-	for _, dir := range []string{"tmp", "meta"} {
-		if err := fsys.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
-			return nil, fmt.Errorf("disk: create %s: %w", dir, err)
-		}
+	if err := fsys.MkdirAll(d.metaPath(), 0o755); err != nil {
+		return nil, fmt.Errorf("disk: create meta: %w", err)
 	}
 	for i := 0; i < 256; i++ {
 		dir := filepath.Join(root, "shards", fmt.Sprintf("%02x", i))

@@ -7,7 +7,6 @@
 //	FORMAT          disk identity and layout version (JSON, written once)
 //	meta/           badger database: object, upload, part and bucket records
 //	shards/00..ff/  shard files, named by data id; <id>.tmp while written
-//	tmp/            scratch, emptied at open
 //
 // A shard file is written as shards/xx/<id>.tmp, fsynced, renamed to
 // shards/xx/<id> and the directory fsynced before Commit returns, so a
