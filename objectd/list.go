@@ -24,7 +24,7 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opts ListOptions
 type mergeIter struct {
 	its   []*disk.Iterator
 	disks []*disk.Disk // disk of each iterator
-	keys [][]byte // current key of each iterator, nil when exhausted
+	keys  [][]byte     // current key of each iterator, nil when exhausted
 }
 
 // mergeOn walks the key range on disks (nil entries skipped) in step, and
