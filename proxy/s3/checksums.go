@@ -239,56 +239,45 @@ func checksumXML(c objectd.Checksum) checksumFields {
 	if err != nil || c.Value == "" {
 		return f
 	}
-	switch a {
-	case checksum.CRC32:
-		f.ChecksumCRC32 = c.Value
-	case checksum.CRC32C:
-		f.ChecksumCRC32C = c.Value
-	case checksum.CRC64NVME:
-		f.ChecksumCRC64NVME = c.Value
-	case checksum.SHA1:
-		f.ChecksumSHA1 = c.Value
-	case checksum.SHA256:
-		f.ChecksumSHA256 = c.Value
-	case checksum.MD5:
-		f.ChecksumMD5 = c.Value
-	case checksum.SHA512:
-		f.ChecksumSHA512 = c.Value
-	case checksum.XXHASH64:
-		f.ChecksumXXHASH64 = c.Value
-	case checksum.XXHASH3:
-		f.ChecksumXXHASH3 = c.Value
-	case checksum.XXHASH128:
-		f.ChecksumXXHASH128 = c.Value
+	if p := f.field(a); p != nil {
+		*p = c.Value
 	}
 	return f
 }
 
 // value returns the element for algorithm a.
 func (f checksumFields) value(a checksum.Algorithm) string {
-	switch a {
-	case checksum.CRC32:
-		return f.ChecksumCRC32
-	case checksum.CRC32C:
-		return f.ChecksumCRC32C
-	case checksum.CRC64NVME:
-		return f.ChecksumCRC64NVME
-	case checksum.SHA1:
-		return f.ChecksumSHA1
-	case checksum.SHA256:
-		return f.ChecksumSHA256
-	case checksum.MD5:
-		return f.ChecksumMD5
-	case checksum.SHA512:
-		return f.ChecksumSHA512
-	case checksum.XXHASH64:
-		return f.ChecksumXXHASH64
-	case checksum.XXHASH3:
-		return f.ChecksumXXHASH3
-	case checksum.XXHASH128:
-		return f.ChecksumXXHASH128
+	if p := f.field(a); p != nil {
+		return *p
 	}
 	return ""
+}
+
+// field is the element that holds algorithm a's value (nil for none).
+func (f *checksumFields) field(a checksum.Algorithm) *string {
+	switch a {
+	case checksum.CRC32:
+		return &f.ChecksumCRC32
+	case checksum.CRC32C:
+		return &f.ChecksumCRC32C
+	case checksum.CRC64NVME:
+		return &f.ChecksumCRC64NVME
+	case checksum.SHA1:
+		return &f.ChecksumSHA1
+	case checksum.SHA256:
+		return &f.ChecksumSHA256
+	case checksum.MD5:
+		return &f.ChecksumMD5
+	case checksum.SHA512:
+		return &f.ChecksumSHA512
+	case checksum.XXHASH64:
+		return &f.ChecksumXXHASH64
+	case checksum.XXHASH3:
+		return &f.ChecksumXXHASH3
+	case checksum.XXHASH128:
+		return &f.ChecksumXXHASH128
+	}
+	return nil
 }
 
 // defaultChecksumType is the type S3 uses for an algorithm when the request
