@@ -47,7 +47,7 @@ func benchFailover(b *testing.B, tune func(*Config)) {
 		}
 		waitNewLeader(b, ctx, survivors[0], leader.ID())
 		elections += time.Since(start)
-		mustPropose(b, ctx, survivors[1], PutUser{User{Name: fmt.Sprintf("u%d", i), Created: t0}})
+		mustPropose(b, ctx, survivors[1], PutDomain{Domain{ID: fmt.Sprintf("d%d", i), Name: fmt.Sprintf("d%d", i), Created: t0}})
 		b.StopTimer()
 		nodes[li] = reopen(b, cfgs[li], leader)
 		b.StartTimer()

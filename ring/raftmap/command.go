@@ -31,23 +31,10 @@ type Bucket struct {
 	Owner    string          `json:"owner,omitempty"`
 	Created  time.Time       `json:"created"`
 	Settings json.RawMessage `json:"settings,omitempty"`
-}
-
-// User is a user's catalog record.
-type User struct {
-	Name    string    `json:"name"`
-	Project string    `json:"project,omitempty"`
-	Created time.Time `json:"created"`
-}
-
-// Key is an access key: it authenticates requests as User, in Project.
-// Secret is stored as given.
-type Key struct {
-	AccessKey string    `json:"access_key"`
-	Secret    string    `json:"secret"`
-	User      string    `json:"user"`
-	Project   string    `json:"project,omitempty"`
-	Created   time.Time `json:"created"`
+	// Meta holds the bucket's metadata as Swift sees a container's:
+	// lowercased header names ("x-container-read",
+	// "x-container-meta-temp-url-key", ...) to values.
+	Meta map[string]string `json:"meta,omitempty"`
 }
 
 // CreateBucket creates a bucket; refused (ErrBucketExists) if it exists.
@@ -62,29 +49,10 @@ type DeleteBucket struct {
 	Name string `json:"name"`
 }
 
-// PutUser creates or replaces a user.
-type PutUser struct {
-	User User `json:"user"`
-}
-
-// PutKey creates or replaces an access key; its user must exist
-// (ErrNoSuchUser).
-type PutKey struct {
-	Key Key `json:"key"`
-}
-
-// DeleteKey removes an access key; refused (ErrNoSuchKey) if unknown.
-type DeleteKey struct {
-	AccessKey string `json:"access_key"`
-}
-
 // Op names.
 func (MapChange) Op() string    { return "map" }
 func (CreateBucket) Op() string { return "create-bucket" }
 func (DeleteBucket) Op() string { return "delete-bucket" }
-func (PutUser) Op() string      { return "put-user" }
-func (PutKey) Op() string       { return "put-key" }
-func (DeleteKey) Op() string    { return "delete-key" }
 
 const (
 	maxNameLen     = 1024
@@ -125,6 +93,12 @@ func (c CreateBucket) apply(s *state) error {
 	if len(b.Owner) > maxNameLen || len(b.Settings) > maxSettingsLen {
 		return fmt.Errorf("%w: bucket %s: owner or settings too long", ErrBadCommand, b.Name)
 	}
+	if err := checkMeta(b.Meta); err != nil {
+		return fmt.Errorf("%w: bucket %s: %w", ErrBadCommand, b.Name, err)
+	}
+	if _, ok := s.projects[b.Owner]; b.Owner != "" && !ok {
+		return fmt.Errorf("%w: %q (owner of bucket %s)", ErrNoSuchProject, b.Owner, b.Name)
+	}
 	if len(b.Settings) > 0 && !json.Valid(b.Settings) {
 		return fmt.Errorf("%w: bucket %s: settings are not JSON", ErrBadCommand, b.Name)
 	}
@@ -140,35 +114,6 @@ func (c DeleteBucket) apply(s *state) error {
 		return fmt.Errorf("%w: %s", ErrNoSuchBucket, c.Name)
 	}
 	delete(s.buckets, c.Name)
-	return nil
-}
-
-func (c PutUser) apply(s *state) error {
-	u := c.User
-	if !validName(u.Name) || len(u.Project) > maxNameLen {
-		return fmt.Errorf("%w: user %q", ErrBadCommand, u.Name)
-	}
-	s.users[u.Name] = u
-	return nil
-}
-
-func (c PutKey) apply(s *state) error {
-	k := c.Key
-	if !validName(k.AccessKey) || k.Secret == "" || len(k.Secret) > maxNameLen || len(k.Project) > maxNameLen {
-		return fmt.Errorf("%w: access key %q", ErrBadCommand, k.AccessKey)
-	}
-	if _, ok := s.users[k.User]; !ok {
-		return fmt.Errorf("%w: %q (access key %s)", ErrNoSuchUser, k.User, k.AccessKey)
-	}
-	s.keys[k.AccessKey] = k
-	return nil
-}
-
-func (c DeleteKey) apply(s *state) error {
-	if _, ok := s.keys[c.AccessKey]; !ok {
-		return fmt.Errorf("%w: %s", ErrNoSuchKey, c.AccessKey)
-	}
-	delete(s.keys, c.AccessKey)
 	return nil
 }
 
@@ -223,20 +168,12 @@ func DecodeCommand(b []byte) (Command, error) {
 		var v DeleteBucket
 		err = strictJSON(env.Args, &v)
 		c = v
-	case "put-user":
-		var v PutUser
-		err = strictJSON(env.Args, &v)
-		c = v
-	case "put-key":
-		var v PutKey
-		err = strictJSON(env.Args, &v)
-		c = v
-	case "delete-key":
-		var v DeleteKey
-		err = strictJSON(env.Args, &v)
-		c = v
 	default:
-		return nil, fmt.Errorf("%w: op %q", ErrBadCommand, env.Op)
+		newCmd, ok := identityOps[env.Op]
+		if !ok {
+			return nil, fmt.Errorf("%w: op %q", ErrBadCommand, env.Op)
+		}
+		c, err = newCmd(env.Args)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadCommand, env.Op, err)

@@ -55,6 +55,17 @@ var (
 	ErrNoSuchUser = errors.New("raftmap: no such user")
 	// ErrNoSuchKey: DeleteKey of an access key that does not exist.
 	ErrNoSuchKey = errors.New("raftmap: no such access key")
+	// ErrExists: a record's name is taken by another record, or a setting
+	// proposed Once exists.
+	ErrExists = errors.New("raftmap: already exists")
+	// ErrNoSuchDomain: a record names a domain that does not exist.
+	ErrNoSuchDomain = errors.New("raftmap: no such domain")
+	// ErrNoSuchProject: a record names a project that does not exist.
+	ErrNoSuchProject = errors.New("raftmap: no such project")
+	// ErrNotEmpty: DeleteProject of a project that owns buckets.
+	ErrNotEmpty = errors.New("raftmap: not empty")
+	// ErrNotFound: Unassign of a role the user does not hold.
+	ErrNotFound = errors.New("raftmap: not found")
 	// ErrMapRefused: ring.Apply refused a map change; the error also wraps
 	// ring's own sentinel (ring.ErrDuplicate, ring.ErrUnplaceable, ...).
 	ErrMapRefused = errors.New("raftmap: map change refused")

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 
@@ -34,12 +35,18 @@ type applyResult struct {
 // being persisted and is never changed again: the next Apply works on a
 // copy (copy on write), so Snapshot costs a pointer.
 type state struct {
-	frozen  bool
+	frozen  atomic.Bool
 	index   uint64 // index of the last command applied
 	m       *ring.Map
 	buckets map[string]Bucket
-	users   map[string]User
+	users   map[string]User // by ID
 	keys    map[string]Key
+
+	domains     map[string]Domain
+	projects    map[string]Project
+	assignments map[string]Assignment // by Assignment.key
+	revocations map[string]Revocation // by Revocation.key
+	settings    map[string]string
 }
 
 func newState() *state {
@@ -48,6 +55,12 @@ func newState() *state {
 		buckets: map[string]Bucket{},
 		users:   map[string]User{},
 		keys:    map[string]Key{},
+
+		domains:     map[string]Domain{},
+		projects:    map[string]Project{},
+		assignments: map[string]Assignment{},
+		revocations: map[string]Revocation{},
+		settings:    map[string]string{},
 	}
 }
 
@@ -58,6 +71,12 @@ func (s *state) clone() *state {
 		buckets: maps.Clone(s.buckets),
 		users:   maps.Clone(s.users),
 		keys:    maps.Clone(s.keys),
+
+		domains:     maps.Clone(s.domains),
+		projects:    maps.Clone(s.projects),
+		assignments: maps.Clone(s.assignments),
+		revocations: maps.Clone(s.revocations),
+		settings:    maps.Clone(s.settings),
 	}
 }
 
@@ -86,7 +105,7 @@ func (f *fsm) notify() {
 func (f *fsm) Apply(l *raft.Log) any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.st.frozen {
+	if f.st.frozen.Load() {
 		f.st = f.st.clone()
 	}
 	var err error
@@ -106,7 +125,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.st.frozen = true
+	f.st.frozen.Store(true)
 	return &fsmSnapshot{st: f.st}, nil
 }
 
@@ -118,6 +137,7 @@ type snapshotFile struct {
 	Buckets []Bucket        `json:"buckets"`
 	Users   []User          `json:"users"`
 	Keys    []Key           `json:"keys"`
+	identitySnapshot
 }
 
 const snapshotVersion = 1
@@ -142,6 +162,8 @@ func (s *state) encode() ([]byte, error) {
 		Buckets: sortedValues(s.buckets),
 		Users:   sortedValues(s.users),
 		Keys:    sortedValues(s.keys),
+
+		identitySnapshot: s.identitySnapshot(),
 	})
 }
 
@@ -163,8 +185,9 @@ func decodeState(b []byte) (*state, error) {
 		s.buckets[b.Name] = b
 	}
 	for _, u := range f.Users {
-		s.users[u.Name] = u
+		s.users[u.ID] = u
 	}
+	s.restoreIdentity(f.identitySnapshot)
 	for _, k := range f.Keys {
 		s.keys[k.AccessKey] = k
 	}
@@ -247,6 +270,7 @@ func (f *fsm) waitApplied(ctx context.Context, index uint64, closed <-chan struc
 
 func cloneBucket(b Bucket) Bucket {
 	b.Settings = bytes.Clone(b.Settings)
+	b.Meta = maps.Clone(b.Meta)
 	return b
 }
 
@@ -282,6 +306,15 @@ func (f *fsm) key(access string) (Key, bool) {
 	defer f.mu.RUnlock()
 	k, ok := f.st.keys[access]
 	return k, ok
+}
+
+// view freezes the current state and returns it as a View: the next
+// Apply works on a copy, so the view never changes.
+func (f *fsm) view() *View {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	f.st.frozen.Store(true)
+	return &View{st: f.st}
 }
 
 // encodeState returns the snapshot encoding of the current state (for

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,20 +31,50 @@ func catalogScript() []step {
 		{cmd: MapChange{ring.AddDisk{ID: "d9", Node: "nope", Weight: 1}}, wantErr: []error{ErrMapRefused, ring.ErrUnknown}, epoch: 2},
 		{cmd: MapChange{ring.AddPolicy{Policy: ring.Policy{Name: "ec", K: 4, M: 2, Power: 4}}}, wantErr: []error{ErrMapRefused, ring.ErrUnplaceable}, epoch: 2},
 		{cmd: MapChange{ring.AddPolicy{Policy: ring.Policy{Name: "one", Replicas: 1, Power: 4}}}, epoch: 3},
-		{cmd: CreateBucket{Bucket{Name: "photos", Owner: "alice", Created: t0, Settings: json.RawMessage(`{"versioning":"Enabled"}`)}}, epoch: 3},
-		{cmd: CreateBucket{Bucket{Name: "photos", Owner: "bob", Created: t0}}, wantErr: []error{ErrBucketExists}, epoch: 3},
+		{cmd: PutProject{Project{ID: "p1", Name: "alpha", Domain: DefaultDomain, Created: t0}}, wantErr: []error{ErrNoSuchDomain}, epoch: 3},
+		{cmd: PutDomain{Domain{ID: DefaultDomain, Name: "Default", Created: t0}}, epoch: 3},
+		{cmd: PutDomain{Domain{ID: "other", Name: "Default", Created: t0}}, wantErr: []error{ErrExists}, epoch: 3},
+		{cmd: PutProject{Project{ID: "p1", Name: "alpha", Domain: DefaultDomain, Created: t0}}, epoch: 3},
+		{cmd: PutProject{Project{ID: "p2", Name: "alpha", Domain: DefaultDomain, Created: t0}}, wantErr: []error{ErrExists}, epoch: 3},
+		{cmd: PutProject{Project{ID: "p2", Name: "beta", Domain: DefaultDomain, Created: t0}}, epoch: 3},
+		{cmd: CreateBucket{Bucket{Name: "photos", Owner: "p1", Created: t0, Settings: json.RawMessage(`{"versioning":"Enabled"}`)}}, epoch: 3},
+		{cmd: CreateBucket{Bucket{Name: "photos", Owner: "p2", Created: t0}}, wantErr: []error{ErrBucketExists}, epoch: 3},
+		{cmd: CreateBucket{Bucket{Name: "orphan", Owner: "nobody", Created: t0}}, wantErr: []error{ErrNoSuchProject}, epoch: 3},
 		{cmd: CreateBucket{Bucket{Name: "", Created: t0}}, wantErr: []error{ErrBadCommand}, epoch: 3},
 		{cmd: CreateBucket{Bucket{Name: "bad\x00name"}}, wantErr: []error{ErrBadCommand}, epoch: 3},
-		{cmd: CreateBucket{Bucket{Name: "logs", Owner: "alice", Created: t0}}, epoch: 3},
+		{cmd: CreateBucket{Bucket{Name: "logs", Owner: "p1", Created: t0}}, epoch: 3},
+		{cmd: SetMeta{Bucket: "logs", Set: map[string]string{"x-container-read": ".r:*"}}, epoch: 3},
+		{cmd: SetMeta{Bucket: "nope", Set: map[string]string{"a": "b"}}, wantErr: []error{ErrNoSuchBucket}, epoch: 3},
+		{cmd: SetMeta{Bucket: "logs", Project: "p1"}, wantErr: []error{ErrBadCommand}, epoch: 3},
+		{cmd: SetMeta{Project: "p1", Set: map[string]string{"x-account-meta-temp-url-key": "k"}}, epoch: 3},
 		{cmd: DeleteBucket{Name: "logs"}, epoch: 3},
 		{cmd: DeleteBucket{Name: "logs"}, wantErr: []error{ErrNoSuchBucket}, epoch: 3},
-		{cmd: PutKey{Key{AccessKey: "AK1", Secret: "s", User: "alice"}}, wantErr: []error{ErrNoSuchUser}, epoch: 3},
-		{cmd: PutUser{User{Name: "alice", Project: "p1", Created: t0}}, epoch: 3},
-		{cmd: PutKey{Key{AccessKey: "AK1", Secret: "s3cr3t", User: "alice", Project: "p1", Created: t0}}, epoch: 3},
-		{cmd: PutKey{Key{AccessKey: "AK2", Secret: "", User: "alice"}}, wantErr: []error{ErrBadCommand}, epoch: 3},
-		{cmd: PutKey{Key{AccessKey: "AK2", Secret: "x", User: "alice", Created: t0}}, epoch: 3},
+		{cmd: PutKey{Key{AccessKey: "AK1", Secret: "s", User: "u1"}}, wantErr: []error{ErrNoSuchUser}, epoch: 3},
+		{cmd: PutUser{User{ID: "u1", Name: "alice", Domain: "nope", Created: t0}}, wantErr: []error{ErrNoSuchDomain}, epoch: 3},
+		{cmd: PutUser{User{ID: "u1", Name: "alice", Domain: DefaultDomain, DefaultProject: "p1", Created: t0}}, epoch: 3},
+		{cmd: PutUser{User{ID: "u2", Name: "alice", Domain: DefaultDomain, Created: t0}}, wantErr: []error{ErrExists}, epoch: 3},
+		{cmd: PutUser{User{ID: "u2", Name: "bob", Domain: DefaultDomain, Created: t0}}, epoch: 3},
+		{cmd: Assign{Assignment{User: "u1", Project: "p1", Role: RoleMember}}, epoch: 3},
+		{cmd: Assign{Assignment{User: "u1", Project: "p1", Role: "superuser"}}, wantErr: []error{ErrBadCommand}, epoch: 3},
+		{cmd: Assign{Assignment{User: "u1", Project: "p9", Role: RoleReader}}, wantErr: []error{ErrNoSuchProject}, epoch: 3},
+		{cmd: Assign{Assignment{User: "u2", Project: "p2", Role: RoleReader}}, epoch: 3},
+		{cmd: Unassign{Assignment{User: "u2", Project: "p1", Role: RoleReader}}, wantErr: []error{ErrNotFound}, epoch: 3},
+		{cmd: PutKey{Key{AccessKey: "AK1", Secret: "s3cr3t", User: "u1", Project: "p1", Created: t0}}, epoch: 3},
+		{cmd: PutKey{Key{AccessKey: "AK2", Secret: "", User: "u1"}}, wantErr: []error{ErrBadCommand}, epoch: 3},
+		{cmd: PutKey{Key{AccessKey: "AK2", Secret: "x", User: "u1", Project: "p9"}}, wantErr: []error{ErrNoSuchProject}, epoch: 3},
+		{cmd: PutKey{Key{AccessKey: "AK2", Secret: "x", User: "u1", Created: t0}}, epoch: 3},
 		{cmd: DeleteKey{AccessKey: "AK2"}, epoch: 3},
 		{cmd: DeleteKey{AccessKey: "AK2"}, wantErr: []error{ErrNoSuchKey}, epoch: 3},
+		{cmd: PutKey{Key{AccessKey: "AK3", Secret: "x", User: "u2", Project: "p2", Created: t0}}, epoch: 3},
+		{cmd: Revoke{Revocation{AuditID: "old", Expires: t0.Add(time.Hour)}, t0}, epoch: 3},
+		{cmd: Revoke{Revocation{AuditID: "tok", Expires: t0.Add(3 * time.Hour)}, t0.Add(2 * time.Hour)}, epoch: 3},
+		{cmd: Revoke{Revocation{User: "u2", IssuedBefore: t0.Add(time.Hour), Expires: t0.Add(5 * time.Hour)}, t0.Add(2 * time.Hour)}, epoch: 3},
+		{cmd: Revoke{Revocation{AuditID: "a", User: "u2"}, t0}, wantErr: []error{ErrBadCommand}, epoch: 3},
+		{cmd: PutSetting{Name: "token-key", Value: "k1", Once: true}, epoch: 3},
+		{cmd: PutSetting{Name: "token-key", Value: "k2", Once: true}, wantErr: []error{ErrExists}, epoch: 3},
+		{cmd: DeleteProject{ID: "p1"}, wantErr: []error{ErrNotEmpty}, epoch: 3},
+		{cmd: DeleteUser{ID: "u2"}, epoch: 3},
+		{cmd: DeleteProject{ID: "p2"}, epoch: 3},
 	}
 }
 
@@ -80,13 +111,13 @@ func TestFSMApplyScript(t *testing.T) {
 			t.Fatalf("step %d: result %+v, want index %d epoch %d", i, res.res, idx, s.epoch)
 		}
 	}
-	if b, ok := f.bucket("photos"); !ok || b.Owner != "alice" || !b.Created.Equal(t0) || string(b.Settings) != `{"versioning":"Enabled"}` {
+	if b, ok := f.bucket("photos"); !ok || b.Owner != "p1" || !b.Created.Equal(t0) || string(b.Settings) != `{"versioning":"Enabled"}` {
 		t.Fatalf("bucket photos = %+v, %v", b, ok)
 	}
 	if _, ok := f.bucket("logs"); ok {
 		t.Fatal("deleted bucket still there")
 	}
-	if k, ok := f.key("AK1"); !ok || k.User != "alice" || k.Secret != "s3cr3t" || k.Project != "p1" {
+	if k, ok := f.key("AK1"); !ok || k.User != "u1" || k.Secret != "s3cr3t" || k.Project != "p1" {
 		t.Fatalf("key AK1 = %+v, %v", k, ok)
 	}
 	if _, ok := f.key("AK2"); ok {
@@ -97,6 +128,45 @@ func TestFSMApplyScript(t *testing.T) {
 	}
 	if got := f.bucketList(""); len(got) != 1 || got[0].Name != "photos" {
 		t.Fatalf("buckets = %+v", got)
+	}
+	v := f.view()
+	if p, ok := v.Project("p1"); !ok || p.Meta["x-account-meta-temp-url-key"] != "k" {
+		t.Fatalf("project p1 = %+v, %v", p, ok)
+	}
+	if _, ok := v.Project("p2"); ok {
+		t.Fatal("deleted project p2 still there")
+	}
+	if k, ok := v.Key("AK3"); ok {
+		t.Fatalf("key %+v of a deleted user and project still there", k)
+	}
+	if u, ok := v.UserByName(DefaultDomain, "alice"); !ok || u.ID != "u1" || u.DefaultProject != "p1" {
+		t.Fatalf("user alice = %+v, %v", u, ok)
+	}
+	if got := v.Roles("u1", "p1"); !slices.Equal(got, []string{RoleMember}) {
+		t.Fatalf("roles of u1 on p1 = %v", got)
+	}
+	if got := v.Assignments(); len(got) != 1 {
+		t.Fatalf("assignments = %+v (those of the deleted user must go)", got)
+	}
+	if v.Revoked("old", "u1", t0) {
+		t.Fatal("a revocation past its expiry was kept")
+	}
+	if !v.Revoked("tok", "u1", t0) || v.Revoked("other", "u1", t0) {
+		t.Fatal("revocation by audit id")
+	}
+	if !v.Revoked("any", "u2", t0) || v.Revoked("any", "u2", t0.Add(time.Hour)) {
+		t.Fatal("revocation of a user's tokens issued before a time")
+	}
+	if s, ok := v.Setting("token-key"); !ok || s != "k1" {
+		t.Fatalf("setting token-key = %q, %v", s, ok)
+	}
+	// A view does not change when later commands are applied.
+	applyEncoded(t, f, 99, SetMeta{Bucket: "photos", Set: map[string]string{"x-container-meta-a": "1"}})
+	if b, _ := v.Bucket("photos"); len(b.Meta) != 0 {
+		t.Fatalf("an earlier view sees a later change: %+v", b.Meta)
+	}
+	if b, _ := f.view().Bucket("photos"); b.Meta["x-container-meta-a"] != "1" {
+		t.Fatalf("a new view misses a change: %+v", b.Meta)
 	}
 	// Entries no proposer would encode are refused like any bad command,
 	// change nothing, and still count.

@@ -406,6 +406,11 @@ func (n *Node) User(name string) (User, bool) { return n.fsm.user(name) }
 // Key returns an access key's record.
 func (n *Node) Key(accessKey string) (Key, bool) { return n.fsm.key(accessKey) }
 
+// View returns a consistent, immutable view of the catalog as this node
+// has applied it (see the package comment for its freshness). It is cheap:
+// it costs the next command a copy of the catalog's maps.
+func (n *Node) View() *View { return n.fsm.view() }
+
 // Watch delivers the map's epoch: the current one at once, then each newer
 // one as the local state reaches it. A slow reader gets the latest epoch,
 // not every one in between. The channel is closed when ctx ends or the

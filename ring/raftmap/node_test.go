@@ -70,8 +70,10 @@ func TestSingleNode(t *testing.T) {
 		t.Fatalf("watched epoch %d, want 1", e)
 	}
 	mustPropose(t, ctx, n, MapChange{ring.AddDisk{ID: "d1", Node: "n1", Weight: 10}})
-	mustPropose(t, ctx, n, CreateBucket{Bucket{Name: "b1", Owner: "alice", Created: t0}})
-	mustPropose(t, ctx, n, PutUser{User{Name: "alice", Created: t0}})
+	mustPropose(t, ctx, n, PutDomain{Domain{ID: DefaultDomain, Name: "Default", Created: t0}})
+	mustPropose(t, ctx, n, PutProject{Project{ID: "p1", Name: "alpha", Domain: DefaultDomain, Created: t0}})
+	mustPropose(t, ctx, n, CreateBucket{Bucket{Name: "b1", Owner: "p1", Created: t0}})
+	mustPropose(t, ctx, n, PutUser{User{ID: "alice", Name: "alice", Domain: DefaultDomain, Created: t0}})
 	mustPropose(t, ctx, n, PutKey{Key{AccessKey: "AKIA1", Secret: "sec", User: "alice", Created: t0}})
 	if e := <-watch; e != 2 {
 		t.Fatalf("watched epoch %d, want 2", e)
@@ -220,7 +222,7 @@ func TestThreeNodes(t *testing.T) {
 	if res.Epoch != 1 || res.Index == 0 {
 		t.Fatalf("forwarded result %+v", res)
 	}
-	mustPropose(t, ctx, follower, CreateBucket{Bucket{Name: "shared", Owner: "o", Created: t0}})
+	mustPropose(t, ctx, follower, CreateBucket{Bucket{Name: "shared", Created: t0}})
 	if _, err := follower.Propose(ctx, CreateBucket{Bucket{Name: "shared", Created: t0}}); !errors.Is(err, ErrBucketExists) {
 		t.Fatalf("forwarded duplicate bucket: %v", err)
 	}
@@ -324,13 +326,13 @@ func TestSnapshotInstall(t *testing.T) {
 			late, lateCfg = n, cfgs[i]
 		}
 	}
-	mustPropose(t, ctx, leader, PutUser{User{Name: "u0", Created: t0}})
+	mustPropose(t, ctx, leader, PutDomain{Domain{ID: "d0", Name: "d0", Created: t0}})
 	converge(t, ctx, nodes...)
 	if err := late.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20 {
-		mustPropose(t, ctx, leader, PutUser{User{Name: fmt.Sprintf("u%d", i+1), Created: t0}})
+		mustPropose(t, ctx, leader, PutDomain{Domain{ID: fmt.Sprintf("d%d", i+1), Name: fmt.Sprintf("d%d", i+1), Created: t0}})
 	}
 	mustPropose(t, ctx, leader, MapChange{ring.AddNode{ID: "s1", Zone: "z"}})
 	if err := leader.Snapshot(); err != nil {
@@ -348,8 +350,8 @@ func TestSnapshotInstall(t *testing.T) {
 	if got := stateOf(t, late); !bytes.Equal(got, want) {
 		t.Fatalf("late follower:\n%s\nwant\n%s", got, want)
 	}
-	if u, ok := late.User("u20"); !ok || !u.Created.Equal(t0) {
-		t.Fatalf("user u20 = %+v %v", u, ok)
+	if d, ok := late.View().Domain("d20"); !ok || !d.Created.Equal(t0) {
+		t.Fatalf("domain d20 = %+v %v", d, ok)
 	}
 }
 
