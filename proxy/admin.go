@@ -30,6 +30,11 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 	if err == nil && res.Anonymous {
 		err = sigv4.ErrAccessDenied
 	}
+	if err == nil {
+		if who, perr := p.keys.principal(res.AccessKey); perr != nil || !who.Root {
+			err = sigv4.ErrAccessDenied
+		}
+	}
 	if err != nil {
 		var e *sigv4.Error
 		status, code := http.StatusForbidden, "AccessDenied"
@@ -44,6 +49,8 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, p.store.Status())
 	case op == "scrub" && r.Method == http.MethodPost:
 		p.adminScrub(w, r)
+	case strings.HasPrefix(op, "identity/"):
+		p.adminIdentity(w, r, strings.TrimPrefix(op, "identity/"))
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "NoSuchOperation", "message": r.Method + " " + r.URL.Path})
 	}

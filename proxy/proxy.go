@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/basaltstore/basalt/objectd"
+	"github.com/basaltstore/basalt/proxy/catalog"
 	"github.com/basaltstore/basalt/proxy/s3"
 	"github.com/basaltstore/basalt/proxy/sigv4"
 )
@@ -41,6 +42,12 @@ type Config struct {
 	// Ready is the readiness probe of /health/ready: nil error means
 	// ready. A nil Ready is always ready.
 	Ready func() error
+	// Catalog holds users, projects, access keys and the buckets' owners;
+	// nil serves the root credential alone, over every bucket.
+	Catalog *catalog.Catalog
+	// PublicURL is the base URL clients reach the proxy at, for service
+	// catalogs and Swift storage URLs; empty: taken from each request.
+	PublicURL string
 }
 
 // Errors of New.
@@ -60,6 +67,7 @@ type Proxy struct {
 
 	store    *objectd.Store
 	verifier *sigv4.Verifier
+	keys     keyring
 }
 
 // New builds a Proxy from cfg.
@@ -79,13 +87,16 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	verifier := &sigv4.Verifier{Region: cfg.Region, AnyRegion: !cfg.StrictRegion, Creds: cfg.Credentials, Domains: cfg.Domains}
+	keys := keyring{root: cfg.Credentials, cat: cfg.Catalog}
+	verifier := &sigv4.Verifier{Region: cfg.Region, AnyRegion: !cfg.StrictRegion, Creds: keys, Domains: cfg.Domains}
 	srv, err := s3.New(s3.Config{
-		Store:    cfg.Store,
-		Verifier: verifier,
-		Region:   cfg.Region,
-		Domains:  cfg.Domains,
-		Logger:   cfg.Logger,
+		Store:     cfg.Store,
+		Verifier:  verifier,
+		Region:    cfg.Region,
+		Domains:   cfg.Domains,
+		Logger:    cfg.Logger,
+		Catalog:   cfg.Catalog,
+		Principal: keys.principal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
@@ -98,7 +109,7 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, fmt.Errorf("proxy: store metrics: %w", err)
 	}
 	p := &Proxy{
-		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger, store: cfg.Store, verifier: verifier,
+		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger, store: cfg.Store, verifier: verifier, keys: keys,
 		gather: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
 	}
 

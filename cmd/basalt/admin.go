@@ -124,6 +124,7 @@ under --data (identity/root.json) on this machine.`,
 	scrub.Flags().StringVar(&req.Disk, "disk", "", "only objects with a shard on this disk (its path as the server knows it)")
 	scrub.Flags().Float64Var(&rateMiB, "rate", 0, "at most this many MiB of shards read per second (0: no limit)")
 	cmd.AddCommand(status, scrub, newRingCmd(stdout))
+	cmd.AddCommand(newIdentityCmds(stdout, f, client)...)
 	return cmd
 }
 

@@ -178,6 +178,20 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"on SIGTERM or SIGINT, how long to let requests in flight finish")
 	f.StringVar(&cfg.PprofAddress, "pprof", cfg.PprofAddress,
 		"host:port to serve Go profiles on /debug/pprof/ (off when empty)")
+	f.StringVar(&cfg.NodeID, "node-id", cfg.NodeID,
+		"this node's id in the cluster (letters, digits, . _ : -); empty: generated at the first start and kept")
+	f.StringVar(&cfg.RaftAddress, "raft-address", cfg.RaftAddress,
+		"host:port of this node's catalog (Raft) port; port 0 picks a free one, fine for a single machine")
+	f.StringVar(&cfg.RaftAdvertise, "raft-advertise", cfg.RaftAdvertise,
+		"address the other nodes reach the Raft port at (default: --raft-address)")
+	f.StringVar(&cfg.Join, "join", cfg.Join,
+		"Raft address of a node of an existing cluster to join (needs --cluster-secret)")
+	f.StringVar(&cfg.Role, "role", cfg.Role,
+		"voter: carries a vote in the catalog's Raft group (run 3 or 5); storage: receives the catalog without a vote")
+	f.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret,
+		"secret shared by every node of the cluster (16+ characters); empty: generated at the first start and kept")
+	f.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL,
+		"base URL clients reach this endpoint at, for Keystone service catalogs and Swift storage URLs (default: from each request)")
 	f.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage += " [" + envName(fl.Name) + "]"
 	})

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,15 +38,19 @@ type Client struct {
 }
 
 func (c *Client) do(ctx context.Context, method, op string, q url.Values) (*http.Response, error) {
+	return c.doBody(ctx, method, op, q, nil)
+}
+
+func (c *Client) doBody(ctx context.Context, method, op string, q url.Values, body []byte) (*http.Response, error) {
 	u := strings.TrimSuffix(c.Endpoint, "/") + prefix + op
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("adminapi: %w", err)
 	}
-	sum := sha256.Sum256(nil)
+	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 	req.Header.Set("X-Amz-Content-Sha256", hash)
 	region := c.Region
@@ -141,4 +146,30 @@ func (c *Client) Scrub(ctx context.Context, r ScrubRequest, progress func(object
 		return last, fmt.Errorf("adminapi: scrub ended early")
 	}
 	return last, nil
+}
+
+// Call runs an operation of the administration API ("identity/users",
+// ...) with the query q and, when in is not nil, in as a JSON body, and
+// decodes the JSON answer into out (when not nil).
+func (c *Client) Call(ctx context.Context, method, op string, q url.Values, in, out any) error {
+	var body []byte
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("adminapi: %w", err)
+		}
+		body = b
+	}
+	resp, err := c.doBody(ctx, method, op, q, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("adminapi: decode answer: %w", err)
+	}
+	return nil
 }

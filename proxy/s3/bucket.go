@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/basaltstore/basalt/objectd"
+	"github.com/basaltstore/basalt/ring/raftmap"
 )
 
 // Size limits of XML request bodies.
@@ -259,7 +260,14 @@ func (q *request) listBuckets() error {
 	}
 	res := listAllMyBucketsResult{Xmlns: s3Namespace, Owner: q.owner(), Prefix: prefix}
 	res.Buckets = []bucketItem{}
+	var view *raftmap.View
+	if q.s.catalog != nil {
+		view = q.s.catalog.View()
+	}
 	for _, b := range buckets {
+		if view != nil && !q.visible(view, b.Name) {
+			continue
+		}
 		if !strings.HasPrefix(b.Name, prefix) || (after != "" && b.Name <= after) {
 			continue
 		}
@@ -287,7 +295,7 @@ func (q *request) createBucket() error {
 	if lc := strings.TrimSpace(cfg.LocationConstraint); lc != "" && !validRegionName(lc) {
 		return ErrInvalidLocationConstraint
 	}
-	if err := q.s.store.MakeBucket(q.ctx, q.target.Bucket); err != nil {
+	if err := q.makeBucket(); err != nil {
 		return err
 	}
 	q.w.Header().Set("Location", "/"+q.target.Bucket)
@@ -296,7 +304,7 @@ func (q *request) createBucket() error {
 }
 
 func (q *request) deleteBucket() error {
-	if err := q.s.store.DeleteBucket(q.ctx, q.target.Bucket); err != nil {
+	if err := q.dropBucket(); err != nil {
 		return err
 	}
 	q.writeEmpty(http.StatusNoContent)

@@ -38,6 +38,7 @@ func (e *APIError) withMessage(msg string) *APIError {
 var (
 	ErrAccessDenied              = &APIError{"AccessDenied", http.StatusForbidden, "Access Denied."}
 	ErrBadDigest                 = &APIError{"BadDigest", http.StatusBadRequest, "The Content-MD5 you specified did not match what we received."}
+	ErrBucketAlreadyExists       = &APIError{"BucketAlreadyExists", http.StatusConflict, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."}
 	ErrBucketAlreadyOwnedByYou   = &APIError{"BucketAlreadyOwnedByYou", http.StatusConflict, "Your previous request to create the named bucket succeeded and you already own it."}
 	ErrBucketNotEmpty            = &APIError{"BucketNotEmpty", http.StatusConflict, "The bucket you tried to delete is not empty."}
 	ErrEntityTooLarge            = &APIError{"EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed object size."}

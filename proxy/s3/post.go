@@ -260,6 +260,9 @@ func (q *request) authorizePost(form *postForm) (*postPolicy, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := q.authorize(); err != nil {
+		return nil, err
+	}
 	doc, err := decodePolicy(form.get("policy"))
 	if err != nil {
 		return nil, err
@@ -334,7 +337,12 @@ func (q *request) secret(accessKey string) (string, bool) {
 	if q.s.verifier.Creds == nil || accessKey == "" {
 		return "", false
 	}
-	return q.s.verifier.Creds.SecretKey(accessKey)
+	secret, ok := q.s.verifier.Creds.SecretKey(accessKey)
+	if ok {
+		// The form's key is who the upload acts as.
+		q.auth.AccessKey = accessKey
+	}
+	return secret, ok
 }
 
 // postHeaders turns the form's fields into the request headers a PUT

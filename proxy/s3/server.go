@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/basaltstore/basalt/objectd"
+	"github.com/basaltstore/basalt/proxy/catalog"
+	"github.com/basaltstore/basalt/proxy/identity"
 	"github.com/basaltstore/basalt/proxy/sigv4"
 )
 
@@ -43,6 +45,12 @@ type Config struct {
 	// while it arrives (its size is only known at its end, and the store
 	// needs it first). Default os.TempDir().
 	SpoolDir string
+	// Catalog, when set, holds the buckets' owners: each access key then
+	// acts for its project (see tenancy.go). Nil: one tenant.
+	Catalog *catalog.Catalog
+	// Principal resolves a verified access key to who it acts as; needed
+	// with Catalog.
+	Principal func(accessKey string) (identity.Principal, error)
 }
 
 // Errors of New.
@@ -54,13 +62,15 @@ var (
 // Server answers S3 requests. It holds no per-request state and is safe for
 // concurrent use.
 type Server struct {
-	store    *objectd.Store
-	verifier *sigv4.Verifier
-	region   string
-	domains  []string
-	log      *slog.Logger
-	now      func() time.Time
-	spoolDir string
+	store     *objectd.Store
+	verifier  *sigv4.Verifier
+	region    string
+	domains   []string
+	log       *slog.Logger
+	now       func() time.Time
+	spoolDir  string
+	catalog   *catalog.Catalog
+	principal func(accessKey string) (identity.Principal, error)
 }
 
 // New makes a Server from cfg, filling in defaults.
@@ -72,13 +82,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, ErrNoVerifier
 	}
 	s := &Server{
-		store:    cfg.Store,
-		verifier: cfg.Verifier,
-		region:   cfg.Region,
-		domains:  cfg.Domains,
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		spoolDir: cfg.SpoolDir,
+		store:     cfg.Store,
+		verifier:  cfg.Verifier,
+		region:    cfg.Region,
+		domains:   cfg.Domains,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		catalog:   cfg.Catalog,
+		principal: cfg.Principal,
+		spoolDir:  cfg.SpoolDir,
 	}
 	if s.region == "" {
 		s.region = "us-east-1"
@@ -162,6 +174,7 @@ type request struct {
 	auth   *sigv4.Result
 	body   io.ReadCloser
 	watch  *bodyWatch // the raw request body; nil when there is none
+	who    identity.Principal
 }
 
 func (q *request) run() error {
@@ -187,6 +200,9 @@ func (q *request) run() error {
 	}
 	if q.target.API == apiNotImplemented {
 		return ErrNotImplemented
+	}
+	if err := q.authorize(); err != nil {
+		return err
 	}
 	if q.target.Bucket != "" && !validBucketName(q.target.Bucket) {
 		return ErrInvalidBucketName

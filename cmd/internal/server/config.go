@@ -40,6 +40,13 @@ type Config struct {
 	LogLevel        string        // --log-level: debug, info, warn or error
 	ShutdownTimeout time.Duration // --shutdown-timeout: how long to drain requests
 	PprofAddress    string        // --pprof: host:port for /debug/pprof, empty for none
+	NodeID          string        // --node-id: this node's id in the cluster; empty: generated once and kept
+	RaftAddress     string        // --raft-address: host:port of the catalog's Raft port (shared with the control channel)
+	RaftAdvertise   string        // --raft-advertise: address the other nodes reach the Raft port at; empty: --raft-address
+	Join            string        // --join: Raft address of a member of the cluster to join; empty: start (or keep) a cluster
+	Role            string        // --role: voter (carries a Raft vote) or storage
+	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
+	PublicURL       string        // --public-url: base URL clients reach the proxy at, for service catalogs; empty: from each request
 }
 
 // Default returns the single-machine default: four disk directories under
@@ -56,6 +63,8 @@ func Default() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		ShutdownTimeout: 30 * time.Second,
+		RaftAddress:     "127.0.0.1:0",
+		Role:            "voter",
 	}
 }
 
@@ -86,6 +95,26 @@ func (c Config) Validate() error {
 		if err := checkAddress("--pprof", c.PprofAddress); err != nil {
 			return err
 		}
+	}
+	if err := checkAddress("--raft-address", c.RaftAddress); err != nil {
+		return err
+	}
+	if c.Join != "" {
+		if err := checkAddress("--join", c.Join); err != nil {
+			return err
+		}
+		if strings.HasSuffix(c.RaftAddress, ":0") && c.RaftAdvertise == "" {
+			return usagef("--join needs a fixed --raft-address (or --raft-advertise) that the other nodes can reach")
+		}
+		if c.ClusterSecret == "" {
+			return usagef("--join needs --cluster-secret: the secret the cluster's nodes share")
+		}
+	}
+	if c.Role != "voter" && c.Role != "storage" {
+		return usagef("--role=%q: want voter or storage", c.Role)
+	}
+	if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
+		return usagef("--cluster-secret: at least 16 characters")
 	}
 	if c.Region == "" {
 		return usagef("--region must not be empty")

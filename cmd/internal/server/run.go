@@ -98,6 +98,19 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		}
 	}()
 
+	cat, err := openCatalog(ctx, cfg, root, logger.With("component", "catalog"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := cat.Node().Shutdown(); cerr != nil {
+			logger.Error("closing the catalog", "err", cerr)
+		}
+	}()
+	if err := reconcileBuckets(ctx, cat, store, logger); err != nil {
+		return err
+	}
+
 	reg := prometheus.NewRegistry()
 	if err := registerCollectors(reg, p.Version); err != nil {
 		return err
@@ -105,6 +118,8 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	px, err := proxy.New(proxy.Config{
 		Store:       store,
 		Credentials: root,
+		Catalog:     cat,
+		PublicURL:   cfg.PublicURL,
 		Region:      cfg.Region,
 		Domains:     cfg.Domains,
 		Logger:      logger.With("component", "proxy"),
@@ -146,6 +161,8 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		"data_shards", cfg.DataShards,
 		"parity_shards", cfg.ParityShards,
 		"region", cfg.Region,
+		"node", cat.Node().ID(),
+		"raft_address", cat.Node().Addr(),
 		"version", p.Version)
 
 	// Logged once the listener is closed: from then on no new connection
