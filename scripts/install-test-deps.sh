@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what `make test` needs that is not part of Go, when it is missing:
-# the aws CLI (smoke test of the S3 endpoint) and boto3 for python3.
+# the aws CLI (smoke test of the S3 endpoint), boto3 for python3, and the
+# python-swiftclient CLI (smoke test of the Swift endpoint).
 # Idempotent: with both present it changes nothing. Debian/Ubuntu (apt-get).
 set -eu
 
@@ -21,8 +22,12 @@ if [ "$boto3" = no ]; then
 	missing="$missing python3-boto3"
 fi
 
+if ! works swift --version && ! works /usr/bin/swift --version; then
+	missing="$missing python3-swiftclient"
+fi
+
 if [ -z "$missing" ]; then
-	echo "test dependencies present (aws CLI, boto3)"
+	echo "test dependencies present (aws CLI, boto3, swift)"
 	exit 0
 fi
 

@@ -2,8 +2,11 @@
 // (github.com/hashicorp/raft; this is the one package that imports it).
 //
 // A Node is one member of the group. Its state machine holds the cluster
-// map (a *ring.Map) and the catalog's small control records: buckets and
-// their settings, users, and access keys. Object data and object metadata
+// map (a *ring.Map) and the catalog's small control records: buckets (owner
+// project, settings, Swift container metadata), the identity records
+// (domains, projects, users with password hashes, role assignments, access
+// keys, token revocations; identity.go) and cluster settings such as the
+// token signing key. Object data and object metadata
 // never go through Raft. A one-node group (Config.Bootstrap, alone) is the
 // single-machine default; larger clusters run 3 or 5 voters, and
 // storage-only nodes as non-voters that receive the log.
@@ -12,7 +15,9 @@
 //
 // The state changes only by committed commands (Command): MapChange, which
 // carries a ring.Command and is applied with ring.Apply, and the catalog's
-// CreateBucket, DeleteBucket, PutUser, PutKey and DeleteKey. Its contract:
+// CreateBucket, DeleteBucket, SetMeta, PutDomain, PutProject,
+// DeleteProject, PutUser, DeleteUser, Assign, Unassign, PutKey, DeleteKey,
+// Revoke and PutSetting. Its contract:
 //
 //   - Apply is deterministic: the result depends only on the state and the
 //     entry (its bytes and index). No clock, no randomness, no I/O, no
@@ -26,12 +31,15 @@
 //     Apply works on a copy (copy on write), so Persist can encode the
 //     frozen state while Apply goes on. Restore replaces the whole state.
 //   - A snapshot is JSON: {"version":1,"index":N,"map":<Map.Encode>,
-//     "buckets":[...],"users":[...],"keys":[...]}, records sorted by key.
+//     "buckets":[...],"users":[...],"keys":[...],"domains":[...],
+//     "projects":[...],"assignments":[...],"revocations":[...],
+//     "settings":[...]}, records sorted by key.
 //
 // # Reads and freshness
 //
-// Map, Bucket, Buckets, User and Key read the local state, without a round
-// trip. The local state may lag the leader's by the replication delay (a
+// Map, View (an immutable view of the whole catalog, which costs the next
+// command a copy of the catalog's maps), Bucket, Buckets, User and Key read
+// the local state, without a round trip. The local state may lag the leader's by the replication delay (a
 // heartbeat or two), and a node cut off from the majority keeps serving
 // what it had. Sync(ctx) makes the following local reads see every write
 // acknowledged before Sync was called: the leader commits a barrier entry
