@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/basaltstore/basalt/objectd/disk"
 )
@@ -39,6 +40,34 @@ func ValidBucketName(name string) error {
 	}
 	if strings.HasPrefix(name, "xn--") || strings.HasPrefix(name, "sthree-") || strings.HasSuffix(name, "-s3alias") || strings.HasSuffix(name, "--ol-s3") {
 		return bad("uses a reserved prefix or suffix")
+	}
+	return nil
+}
+
+// MaxContainerNameLen is the longest bucket name the store keeps: Swift's
+// limit for container names.
+const MaxContainerNameLen = 256
+
+// ValidContainerName checks a bucket name against the store's own rule,
+// which Swift container names follow: 1 to 256 bytes of UTF-8 without '/'
+// or control characters, and not "basalt". S3's stricter rule
+// (ValidBucketName) applies to buckets made through S3; a bucket whose
+// name only this rule allows is reached through Swift.
+func ValidContainerName(name string) error {
+	bad := func(why string) error { return fmt.Errorf("%w: container name %q %s", ErrInvalidArgument, name, why) }
+	if name == "" || len(name) > MaxContainerNameLen {
+		return bad(fmt.Sprintf("must be 1 to %d bytes long", MaxContainerNameLen))
+	}
+	if !utf8.ValidString(name) {
+		return bad("must be UTF-8")
+	}
+	for _, r := range name {
+		if r == '/' || r < 0x20 || r == 0x7f {
+			return bad("must not hold '/' or control characters")
+		}
+	}
+	if name == "basalt" {
+		return bad("is reserved for the administration API")
 	}
 	return nil
 }
@@ -125,9 +154,9 @@ func (s *Store) forAllDisks(fn func(d *disk.Disk) error) int {
 	return n
 }
 
-// MakeBucket creates a bucket.
+// MakeBucket creates a bucket; its name must pass ValidContainerName.
 func (s *Store) MakeBucket(ctx context.Context, bucket string) error {
-	if err := ValidBucketName(bucket); err != nil {
+	if err := ValidContainerName(bucket); err != nil {
 		return err
 	}
 	s.bucketMu.Lock()

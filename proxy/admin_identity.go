@@ -10,6 +10,7 @@ import (
 
 	"github.com/basaltstore/basalt/proxy/catalog"
 	"github.com/basaltstore/basalt/proxy/identity"
+	"github.com/basaltstore/basalt/proxy/keystone"
 	"github.com/basaltstore/basalt/ring/raftmap"
 )
 
@@ -56,6 +57,14 @@ func (p *Proxy) adminIdentity(w http.ResponseWriter, r *http.Request, what strin
 	if cat == nil {
 		writeJSON(w, http.StatusNotImplemented, map[string]string{"error": "NoCatalog", "message": "this server keeps no catalog"})
 		return
+	}
+	if r.Method == http.MethodGet {
+		// Lists answer with every change acknowledged before them, or not
+		// at all on a node cut off from the majority.
+		if err := cat.Sync(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "CatalogUnavailable", "message": err.Error()})
+			return
+		}
 	}
 	q := r.URL.Query()
 	domain := q.Get("domain")
@@ -165,6 +174,14 @@ func (p *Proxy) adminIdentity(w http.ResponseWriter, r *http.Request, what strin
 		if err := cat.Propose(ctx, raftmap.PutUser{User: u}); err != nil {
 			failErr(err)
 			return
+		}
+		if u.Created.Before(now) {
+			// A new password ends the tokens issued with the old one.
+			rev := raftmap.Revocation{User: u.ID, IssuedBefore: now.Truncate(time.Microsecond), Expires: now.Add(keystone.DefaultTokenTTL)}
+			if err := cat.Revoke(ctx, rev); err != nil {
+				failErr(err)
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, UserInfo{ID: u.ID, Name: u.Name, Domain: u.Domain, DefaultProject: u.DefaultProject})
 	case "users DELETE":

@@ -16,8 +16,10 @@ import (
 
 	"github.com/basaltstore/basalt/objectd"
 	"github.com/basaltstore/basalt/proxy/catalog"
+	"github.com/basaltstore/basalt/proxy/keystone"
 	"github.com/basaltstore/basalt/proxy/s3"
 	"github.com/basaltstore/basalt/proxy/sigv4"
+	"github.com/basaltstore/basalt/proxy/swift"
 )
 
 // Config is what a Proxy needs.
@@ -45,9 +47,6 @@ type Config struct {
 	// Catalog holds users, projects, access keys and the buckets' owners;
 	// nil serves the root credential alone, over every bucket.
 	Catalog *catalog.Catalog
-	// PublicURL is the base URL clients reach the proxy at, for service
-	// catalogs and Swift storage URLs; empty: taken from each request.
-	PublicURL string
 }
 
 // Errors of New.
@@ -68,6 +67,8 @@ type Proxy struct {
 	store    *objectd.Store
 	verifier *sigv4.Verifier
 	keys     keyring
+	keystone http.Handler // nil without a catalog
+	swift    http.Handler
 }
 
 // New builds a Proxy from cfg.
@@ -111,6 +112,16 @@ func New(cfg Config) (*Proxy, error) {
 	p := &Proxy{
 		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger, store: cfg.Store, verifier: verifier, keys: keys,
 		gather: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
+	}
+
+	if cfg.Catalog != nil {
+		ks := keystone.New(keystone.Config{Catalog: cfg.Catalog, Logger: cfg.Logger.With("api", "keystone")})
+		p.keystone = ks
+		sw, err := swift.New(swift.Config{Store: cfg.Store, Catalog: cfg.Catalog, Tokens: ks, Logger: cfg.Logger.With("api", "swift")})
+		if err != nil {
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+		p.swift = sw
 	}
 
 	// Release mode: no debug banner on stdout; gin's mode is process-wide.
@@ -162,8 +173,43 @@ func (p *Proxy) serve(c *gin.Context) {
 			p.metrics.bytesOut.WithLabelValues(api).Add(float64(n))
 		}
 	}()
-	api = p.s3.Serve(c.Writer, r)
+	switch p.protocol(r) {
+	case "keystone":
+		api = "Keystone"
+		p.keystone.ServeHTTP(c.Writer, r)
+	case "swift":
+		api = "Swift"
+		p.swift.ServeHTTP(c.Writer, r)
+	default:
+		api = p.s3.Serve(c.Writer, r)
+	}
 	c.Writer.WriteHeaderNow()
+}
+
+// protocol tells which API a request is for. A request that carries an
+// S3 signature (Authorization header, presigned query) is S3's whatever
+// its path; otherwise Keystone has /v3, /auth/v1.0 and, for clients that
+// ask for JSON, the version document at /; Swift has /v1/ and /info.
+// Everything else is S3's (bucket names "v1" and "v3" are not valid, and
+// buckets named "auth" or "info" are reached with signed requests).
+func (p *Proxy) protocol(r *http.Request) string {
+	if p.keystone == nil || r.Header.Get("Authorization") != "" {
+		return "s3"
+	}
+	q := r.URL.RawQuery
+	if strings.Contains(q, "X-Amz-Signature=") || strings.Contains(q, "Signature=") {
+		return "s3"
+	}
+	path := r.URL.Path
+	switch {
+	case path == "/v3" || strings.HasPrefix(path, "/v3/"),
+		path == "/auth/v1.0" || path == "/auth/v1" || path == "/auth/v1.0/" || path == "/auth/v1/",
+		path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "json"):
+		return "keystone"
+	case strings.HasPrefix(path, "/v1/") || path == "/info":
+		return "swift"
+	}
+	return "s3"
 }
 
 // operational answers /metrics, /health/live and /health/ready, and

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what `make test` needs that is not part of Go, when it is missing:
 # the aws CLI (smoke test of the S3 endpoint), boto3 for python3, and the
-# python-swiftclient CLI (smoke test of the Swift endpoint).
+# python-swiftclient CLI with keystoneclient (smoke test of the Swift and
+# Keystone endpoints).
 # Idempotent: with both present it changes nothing. Debian/Ubuntu (apt-get).
 set -eu
 
@@ -24,6 +25,10 @@ fi
 
 if ! works swift --version && ! works /usr/bin/swift --version; then
 	missing="$missing python3-swiftclient"
+fi
+# The swift CLI needs keystoneclient for Keystone v3 auth.
+if ! works /usr/bin/python3 -c 'import keystoneclient'; then
+	missing="$missing python3-keystoneclient"
 fi
 
 if [ -z "$missing" ]; then

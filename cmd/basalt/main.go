@@ -190,8 +190,6 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"voter: carries a vote in the catalog's Raft group (run 3 or 5); storage: receives the catalog without a vote")
 	f.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret,
 		"secret shared by every node of the cluster (16+ characters); empty: generated at the first start and kept")
-	f.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL,
-		"base URL clients reach this endpoint at, for Keystone service catalogs and Swift storage URLs (default: from each request)")
 	f.VisitAll(func(fl *pflag.Flag) {
 		fl.Usage += " [" + envName(fl.Name) + "]"
 	})

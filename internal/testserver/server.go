@@ -294,6 +294,20 @@ func (s *Server) start() error {
 	return fmt.Errorf("testserver: no free port after %d attempts: %w", bindAttempts, err)
 }
 
+// FreeAddr returns host:port with a port free on host (such as
+// "127.0.0.2") at the time of the call, for a server's other listeners.
+func FreeAddr(host string) (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("testserver: find a free port: %w", err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		return "", fmt.Errorf("testserver: %w", err)
+	}
+	return addr, nil
+}
+
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"sync"
 
 	"github.com/basaltstore/basalt/objectd"
-	"github.com/basaltstore/basalt/ring/raftmap"
 )
 
 // Size limits of XML request bodies.
@@ -237,7 +236,7 @@ func (q *request) readSmallBodyChecked(limit int64, checkBody bool) ([]byte, err
 }
 
 func (q *request) listBuckets() error {
-	buckets, err := q.s.store.ListBuckets(q.ctx)
+	buckets, err := q.bucketList()
 	if err != nil {
 		return err
 	}
@@ -260,14 +259,7 @@ func (q *request) listBuckets() error {
 	}
 	res := listAllMyBucketsResult{Xmlns: s3Namespace, Owner: q.owner(), Prefix: prefix}
 	res.Buckets = []bucketItem{}
-	var view *raftmap.View
-	if q.s.catalog != nil {
-		view = q.s.catalog.View()
-	}
 	for _, b := range buckets {
-		if view != nil && !q.visible(view, b.Name) {
-			continue
-		}
 		if !strings.HasPrefix(b.Name, prefix) || (after != "" && b.Name <= after) {
 			continue
 		}

@@ -70,13 +70,24 @@ func (q *request) reach(v *raftmap.View, bucket string) error {
 	return nil
 }
 
-// visible reports whether a bucket is listed to the request's principal.
-func (q *request) visible(v *raftmap.View, bucket string) bool {
-	if q.s.catalog == nil || q.who.Root {
-		return true
+// bucketList returns the buckets listed to the request's principal: with
+// a catalog, the catalog's records (the same on every node) of its
+// project, or all for the root; else the store's.
+func (q *request) bucketList() ([]objectd.BucketInfo, error) {
+	if q.s.catalog == nil {
+		return q.s.store.ListBuckets(q.ctx)
 	}
-	b, ok := v.Bucket(bucket)
-	return ok && b.Owner == q.who.ProjectID
+	owner := q.who.ProjectID
+	if q.who.Root {
+		owner = ""
+	}
+	var out []objectd.BucketInfo
+	for _, b := range q.s.catalog.View().Buckets(owner) {
+		if owner == "" || b.Owner == owner {
+			out = append(out, objectd.BucketInfo{Name: b.Name, Created: b.Created})
+		}
+	}
+	return out, nil
 }
 
 // makeBucket records the bucket in the catalog, owned by the principal's

@@ -46,7 +46,6 @@ type Config struct {
 	Join            string        // --join: Raft address of a member of the cluster to join; empty: start (or keep) a cluster
 	Role            string        // --role: voter (carries a Raft vote) or storage
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
-	PublicURL       string        // --public-url: base URL clients reach the proxy at, for service catalogs; empty: from each request
 }
 
 // Default returns the single-machine default: four disk directories under

@@ -119,7 +119,6 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		Store:       store,
 		Credentials: root,
 		Catalog:     cat,
-		PublicURL:   cfg.PublicURL,
 		Region:      cfg.Region,
 		Domains:     cfg.Domains,
 		Logger:      logger.With("component", "proxy"),
