@@ -80,6 +80,9 @@ type ObjectInfo struct {
 	ModTime  time.Time
 	Parts    []PartInfo // set for multipart objects
 	Checksum Checksum   // zero when none was given
+	// VersionID names this version of the object: every PUT, copy,
+	// multipart completion and UpdateObject makes a new one.
+	VersionID string
 }
 
 // PutOptions are the settings of a PUT (or of a multipart upload, given at

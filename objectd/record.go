@@ -57,6 +57,7 @@ func (r *record) info(bucket, key string) ObjectInfo {
 		UserMeta:    r.UserMeta,
 		ModTime:     time.Unix(0, r.ModTime).UTC(),
 		Checksum:    r.Checksum,
+		VersionID:   r.VersionID,
 	}
 	if r.Multipart {
 		oi.Parts = make([]PartInfo, len(r.Parts))

@@ -49,6 +49,53 @@ type DeleteBucket struct {
 	Name string `json:"name"`
 }
 
+// SetBucketSetting sets one named setting of a bucket (its versioning,
+// CORS, policy, ... configuration) in Bucket.Settings, a JSON object; a
+// null or empty Value removes it.
+type SetBucketSetting struct {
+	Bucket string          `json:"bucket"`
+	Name   string          `json:"name"`
+	Value  json.RawMessage `json:"value,omitempty"`
+}
+
+func (SetBucketSetting) Op() string { return "set-bucket-setting" }
+
+func (c SetBucketSetting) apply(s *state) error {
+	b, ok := s.buckets[c.Bucket]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoSuchBucket, c.Bucket)
+	}
+	if !validName(c.Name) || len(c.Value) > 0 && !json.Valid(c.Value) {
+		return fmt.Errorf("%w: setting %q of bucket %s", ErrBadCommand, c.Name, c.Bucket)
+	}
+	all := map[string]json.RawMessage{}
+	if len(b.Settings) > 0 {
+		if err := json.Unmarshal(b.Settings, &all); err != nil {
+			// Settings that are not an object are replaced.
+			all = map[string]json.RawMessage{}
+		}
+	}
+	if len(c.Value) == 0 || string(c.Value) == "null" {
+		delete(all, c.Name)
+	} else {
+		all[c.Name] = c.Value
+	}
+	var next json.RawMessage
+	if len(all) > 0 {
+		enc, err := json.Marshal(all) // keys sorted: the same bytes on every node
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBadCommand, err)
+		}
+		next = enc
+	}
+	if len(next) > maxSettingsLen {
+		return fmt.Errorf("%w: settings of bucket %s over %d bytes", ErrBadCommand, c.Bucket, maxSettingsLen)
+	}
+	b.Settings = next
+	s.buckets[c.Bucket] = b
+	return nil
+}
+
 // Op names.
 func (MapChange) Op() string    { return "map" }
 func (CreateBucket) Op() string { return "create-bucket" }

@@ -45,6 +45,11 @@ func catalogScript() []step {
 		{cmd: CreateBucket{Bucket{Name: "logs", Owner: "p1", Created: t0}}, epoch: 3},
 		{cmd: SetMeta{Bucket: "logs", Set: map[string]string{"x-container-read": ".r:*"}}, epoch: 3},
 		{cmd: SetMeta{Bucket: "nope", Set: map[string]string{"a": "b"}}, wantErr: []error{ErrNoSuchBucket}, epoch: 3},
+		{cmd: SetBucketSetting{Bucket: "photos", Name: "cors", Value: json.RawMessage(`{"rules":[1]}`)}, epoch: 3},
+		{cmd: SetBucketSetting{Bucket: "photos", Name: "tags", Value: json.RawMessage(`{"a":"b"}`)}, epoch: 3},
+		{cmd: SetBucketSetting{Bucket: "photos", Name: "tags"}, epoch: 3},
+		{cmd: SetBucketSetting{Bucket: "photos", Name: "", Value: json.RawMessage(`1`)}, wantErr: []error{ErrBadCommand}, epoch: 3},
+		{cmd: SetBucketSetting{Bucket: "nope", Name: "cors", Value: json.RawMessage(`1`)}, wantErr: []error{ErrNoSuchBucket}, epoch: 3},
 		{cmd: SetMeta{Bucket: "logs", Project: "p1"}, wantErr: []error{ErrBadCommand}, epoch: 3},
 		{cmd: SetMeta{Project: "p1", Set: map[string]string{"x-account-meta-temp-url-key": "k"}}, epoch: 3},
 		{cmd: DeleteBucket{Name: "logs"}, epoch: 3},
@@ -111,7 +116,7 @@ func TestFSMApplyScript(t *testing.T) {
 			t.Fatalf("step %d: result %+v, want index %d epoch %d", i, res.res, idx, s.epoch)
 		}
 	}
-	if b, ok := f.bucket("photos"); !ok || b.Owner != "p1" || !b.Created.Equal(t0) || string(b.Settings) != `{"versioning":"Enabled"}` {
+	if b, ok := f.bucket("photos"); !ok || b.Owner != "p1" || !b.Created.Equal(t0) || string(b.Settings) != `{"cors":{"rules":[1]},"versioning":"Enabled"}` {
 		t.Fatalf("bucket photos = %+v, %v", b, ok)
 	}
 	if _, ok := f.bucket("logs"); ok {

@@ -194,6 +194,8 @@ var identityOps = map[string]func([]byte) (Command, error){
 	"revoke":         decodeAs[Revoke],
 	"set-meta":       decodeAs[SetMeta],
 	"put-setting":    decodeAs[PutSetting],
+
+	"set-bucket-setting": decodeAs[SetBucketSetting],
 }
 
 const (
