@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -154,4 +155,40 @@ func (c *Catalog) TokenKey() []byte {
 		return nil
 	}
 	return k
+}
+
+// SetBucketSetting sets a bucket's named setting (its versioning, CORS,
+// policy, ... configuration) to value encoded as JSON; a nil value
+// removes it.
+func (c *Catalog) SetBucketSetting(ctx context.Context, bucket, name string, value any) error {
+	var raw json.RawMessage
+	if value != nil {
+		b, err := json.Marshal(value)
+		if err != nil {
+			return fmt.Errorf("catalog: setting %s: %w", name, err)
+		}
+		raw = b
+	}
+	return c.Propose(ctx, raftmap.SetBucketSetting{Bucket: bucket, Name: name, Value: raw})
+}
+
+// BucketSetting decodes a bucket's named setting into out and reports
+// whether the bucket has it, as view v sees it.
+func BucketSetting(v *raftmap.View, bucket, name string, out any) (bool, error) {
+	b, ok := v.Bucket(bucket)
+	if !ok || len(b.Settings) == 0 {
+		return false, nil
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b.Settings, &all); err != nil {
+		return false, nil
+	}
+	raw, ok := all[name]
+	if !ok {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return false, fmt.Errorf("catalog: setting %s of bucket %s: %w", name, bucket, err)
+	}
+	return true, nil
 }

@@ -37,6 +37,20 @@ func TestLocalCatalogBootstrapsOnceAndSurvivesRestart(t *testing.T) {
 	if err := c.SetBucketMeta(ctx, "photos", map[string]string{"x-container-read": ".r:*"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	type cors struct{ Origins []string }
+	if err := c.SetBucketSetting(ctx, "photos", "cors", cors{Origins: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	var got cors
+	if ok, err := catalog.BucketSetting(c.View(), "photos", "cors", &got); !ok || err != nil || len(got.Origins) != 1 {
+		t.Fatalf("setting = %+v, %v, %v", got, ok, err)
+	}
+	if err := c.SetBucketSetting(ctx, "photos", "cors", nil); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := catalog.BucketSetting(c.View(), "photos", "cors", &got); ok {
+		t.Fatal("a removed setting is still there")
+	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
