@@ -42,6 +42,10 @@ type Config struct {
 	ScrubRate int64
 	// OnHeal, when set, is called after each repair the healer makes.
 	OnHeal func(bucket, key string, res HealResult, err error)
+	// OnDiskFailed, when set, is called (on its own goroutine) when a disk
+	// is taken out of service after repeated I/O errors, with the disk's
+	// index in Disks and its path.
+	OnDiskFailed func(index int, path string)
 }
 
 // Defaults.
@@ -381,6 +385,13 @@ func (s *Store) note(d *disk.Disk, err error) {
 	if d.NoteIO(err) {
 		s.diskFailures.Add(1)
 		s.log.Error("disk taken out of service after repeated I/O errors", "disk", d.Root(), "errors", disk.FailAfter, "err", err)
+		if fn := s.cfg.OnDiskFailed; fn != nil {
+			for i, o := range s.disks {
+				if o == d {
+					go fn(i, s.cfg.Disks[i])
+				}
+			}
+		}
 	}
 }
 

@@ -600,7 +600,10 @@ func TestTooManyDisksReplaced(t *testing.T) {
 // again is marked failed, readiness says so, and the store goes on at
 // full speed on the others (no more calls to the failed disk).
 func TestFailingDiskIsTakenOutOfService(t *testing.T) {
-	ts := openTestStore(t, 4, 2, 2)
+	failed := make(chan string, 4)
+	ts := openTestStore(t, 4, 2, 2, func(c *Config) {
+		c.OnDiskFailed = func(i int, path string) { failed <- fmt.Sprint(i, " ", path) }
+	})
 	ts.efs.Inject(vfs.OnPrefix(ts.dirs[0]))
 	for i := 0; i < 20 && !ts.disks[0].Failed(); i++ {
 		ts.put(t, fmt.Sprintf("k%d", i), randBytes(uint64(i), 40<<10))
@@ -613,6 +616,9 @@ func TestFailingDiskIsTakenOutOfService(t *testing.T) {
 	}
 	if ts.diskFailures.Load() != 1 {
 		t.Fatalf("disk failures counted: %d", ts.diskFailures.Load())
+	}
+	if got, want := <-failed, "0 "+ts.dirs[0]; got != want {
+		t.Fatalf("OnDiskFailed(%s), want (%s)", got, want)
 	}
 	// No call reaches the failed disk any more.
 	ts.efs.Reset()

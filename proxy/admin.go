@@ -49,6 +49,8 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, p.store.Status())
 	case op == "scrub" && r.Method == http.MethodPost:
 		p.adminScrub(w, r)
+	case op == "ring" || strings.HasPrefix(op, "ring/"):
+		p.adminRing(w, r, op)
 	case strings.HasPrefix(op, "identity/"):
 		p.adminIdentity(w, r, strings.TrimPrefix(op, "identity/"))
 	default:

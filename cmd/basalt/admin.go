@@ -34,7 +34,7 @@ func newAdminCmd(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)
 	}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Administer a running server: status, scrub",
+		Short: "Administer a running cluster: status, scrub, ring, nodes, disks, policies, identity",
 		Long: `Administer a running basalt server over its administration API.
 
 Credentials: BASALT_ROOT_USER and BASALT_ROOT_PASSWORD, else
@@ -123,7 +123,11 @@ under --data (identity/root.json) on this machine.`,
 	scrub.Flags().StringVar(&req.Bucket, "bucket", "", "only this bucket")
 	scrub.Flags().StringVar(&req.Disk, "disk", "", "only objects with a shard on this disk (its path as the server knows it)")
 	scrub.Flags().Float64Var(&rateMiB, "rate", 0, "at most this many MiB of shards read per second (0: no limit)")
-	cmd.AddCommand(status, scrub, newRingCmd(stdout))
+	ringCmd := newRingCmd(stdout)
+	show, clusterCmds := newClusterCmds(stdout, f, client)
+	ringCmd.AddCommand(show)
+	cmd.AddCommand(status, scrub, ringCmd)
+	cmd.AddCommand(clusterCmds...)
 	cmd.AddCommand(newIdentityCmds(stdout, f, client)...)
 	return cmd
 }

@@ -76,6 +76,35 @@ func TestCatalogAcrossNodes(t *testing.T) {
 		t.Fatalf("node 1 lists %q", b.String())
 	}
 
+	// The cluster map holds every node and its four disks, and one ring
+	// over the twelve, read through any node.
+	var info proxy.RingInfo
+	if err := json.Unmarshal([]byte(adminRun(t, nodes[2], "--json", "ring", "show")), &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Map.Nodes) != 3 || len(info.Map.Disks) != 12 || len(info.Balance) != 1 || info.BuildError != "" || len(info.Members) != 3 {
+		t.Fatalf("cluster map: %d nodes, %d disks, balance %+v, %q, members %+v", len(info.Map.Nodes), len(info.Map.Disks), info.Balance, info.BuildError, info.Members)
+	}
+	if b := info.Balance[0]; b.MaxOver > 5 || b.MaxUnder > 5 {
+		t.Fatalf("ring balance over %.2f%% under %.2f%%", b.MaxOver, b.MaxUnder)
+	}
+	// Draining a node leaves eight disks for a 2+2 policy: accepted; its
+	// removal before its disks are out is refused, and changes nothing.
+	adminRun(t, nodes[0], "node", "drain", "n3")
+	if _, errOut, err := basaltAdmin(t, nodes[0], rootEnv(nodes[0]), "node", "remove", "n3"); err == nil || !strings.Contains(errOut, "refused") {
+		t.Fatalf("removing a draining node: %v %s", err, errOut)
+	}
+	if err := json.Unmarshal([]byte(adminRun(t, nodes[1], "--json", "ring", "show")), &info); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := info.Map.Node("n3"); !ok || n.State != "draining" {
+		t.Fatalf("n3 after drain and a refused removal: %+v %v", n, ok)
+	}
+	// A change naming an unknown node is refused.
+	if _, errOut, err := basaltAdmin(t, nodes[0], rootEnv(nodes[0]), "node", "drain", "n-unknown"); err == nil || !strings.Contains(errOut, "unknown") {
+		t.Fatalf("draining an unknown node: %v %s", err, errOut)
+	}
+
 	// kill -9 of node 1, which bootstrapped the group (and leads it unless an
 	// election moved the lead): the
 	// survivors elect a leader and catalog writes go on.
@@ -109,5 +138,44 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "secret") {
 		t.Fatalf("join with a wrong secret: %v\n%s", err, out)
+	}
+}
+
+// TestClusterMapOfOneServer: a single server registers itself and its
+// disks with a 2+2 default policy; draining a disk it needs is refused
+// with the reason; a policy can be added; removing the one Raft voter is
+// refused.
+func TestClusterMapOfOneServer(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{Args: []string{"--node-id", "solo", "--zone", "rack7"}})
+	var info proxy.RingInfo
+	if err := json.Unmarshal([]byte(adminRun(t, srv, "--json", "ring", "show")), &info); err != nil {
+		t.Fatal(err)
+	}
+	n, ok := info.Map.Node("solo")
+	if !ok || n.Zone != "rack7" || n.Address != srv.Addr() || len(info.Map.Disks) != 4 || len(info.Map.Policies) != 1 {
+		t.Fatalf("map of one server: %+v", info.Map)
+	}
+	if p := info.Map.Policies[0]; p.Name != "default" || p.K != 2 || p.M != 2 {
+		t.Fatalf("default policy %+v", p)
+	}
+	_, errOut, err := basaltAdmin(t, srv, rootEnv(srv), "disk", "drain", "solo:d4")
+	if err == nil || !strings.Contains(errOut, "unplaceable") {
+		t.Fatalf("draining a disk the policy needs: %v %s", err, errOut)
+	}
+	if out := adminRun(t, srv, "policy", "add", "mirror", "--spec", "rep:2"); !strings.Contains(out, "epoch") {
+		t.Fatalf("policy add: %s", out)
+	}
+	if out := adminRun(t, srv, "policy", "list"); !strings.Contains(out, "mirror") || !strings.Contains(out, "rep:2") {
+		t.Fatalf("policy list:\n%s", out)
+	}
+	_, errOut, err = basaltAdmin(t, srv, rootEnv(srv), "node", "remove", "solo")
+	if err == nil || !strings.Contains(errOut, "refused") {
+		t.Fatalf("removing the only node: %v %s", err, errOut)
+	}
+	// A restart registers nothing twice.
+	epoch := info.Map.Epoch + 1 // the policy added above
+	srv.Restart()
+	if err := json.Unmarshal([]byte(adminRun(t, srv, "--json", "ring", "show")), &info); err != nil || info.Map.Epoch != epoch {
+		t.Fatalf("epoch after restart %d, want %d (%v)", info.Map.Epoch, epoch, err)
 	}
 }

@@ -45,6 +45,7 @@ type Config struct {
 	RaftAdvertise   string        // --raft-advertise: address the other nodes reach the Raft port at; empty: --raft-address
 	Join            string        // --join: Raft address of a member of the cluster to join; empty: start (or keep) a cluster
 	Role            string        // --role: voter (carries a Raft vote) or storage
+	Zone            string        // --zone: this node's failure domain in the cluster map
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
 }
 
@@ -64,6 +65,7 @@ func Default() Config {
 		ShutdownTimeout: 30 * time.Second,
 		RaftAddress:     "127.0.0.1:0",
 		Role:            "voter",
+		Zone:            "zone1",
 	}
 }
 
@@ -108,6 +110,9 @@ func (c Config) Validate() error {
 		if c.ClusterSecret == "" {
 			return usagef("--join needs --cluster-secret: the secret the cluster's nodes share")
 		}
+	}
+	if c.Zone == "" || strings.ContainsAny(c.Zone, " /") {
+		return usagef("--zone=%q: want a name such as rack1 or eu-west-1a", c.Zone)
 	}
 	if c.Role != "voter" && c.Role != "storage" {
 		return usagef("--role=%q: want voter or storage", c.Role)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/basaltstore/basalt/objectd"
 	"github.com/basaltstore/basalt/proxy"
+	"github.com/basaltstore/basalt/proxy/catalog"
 	"github.com/basaltstore/basalt/proxy/identity"
 )
 
@@ -59,6 +61,15 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		DataShards:   cfg.DataShards,
 		ParityShards: cfg.ParityShards,
 		Logger:       logger.With("component", "objectd"),
+	}
+	// A disk the store takes out of service is marked failed in the
+	// cluster map (once the catalog is open; before, the operator marks it
+	// with basalt admin disk fail).
+	var catRef atomic.Pointer[catalog.Catalog]
+	storeCfg.OnDiskFailed = func(i int, path string) {
+		if c := catRef.Load(); c != nil {
+			markFailed(c, i, path, logger)
+		}
 	}
 	if err := storeCfg.Validate(); err != nil {
 		return &usageError{msg: err.Error()}
@@ -107,6 +118,7 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 			logger.Error("closing the catalog", "err", cerr)
 		}
 	}()
+	catRef.Store(cat)
 	if err := reconcileBuckets(ctx, cat, store, logger); err != nil {
 		return err
 	}
@@ -132,6 +144,10 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
+	}
+	if err := registerNode(ctx, cat, cfg, ln.Addr().String(), disks, logger); err != nil {
+		_ = ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           px.Handler(),
