@@ -80,9 +80,17 @@ type ObjectInfo struct {
 	ModTime  time.Time
 	Parts    []PartInfo // set for multipart objects
 	Checksum Checksum   // zero when none was given
-	// VersionID names this version of the object: every PUT, copy,
-	// multipart completion and UpdateObject makes a new one.
+	// VersionID names this version of the object as clients see it:
+	// "null" for a version written while the bucket was unversioned or
+	// versioning was suspended.
 	VersionID string
+	// DeleteMarker: this version is a delete marker (listings of
+	// versions, and the error of a GET whose current version is one).
+	DeleteMarker bool
+	// IsLatest: this version is the current one (listings of versions).
+	IsLatest bool
+	// rid is the version's record id, unique even among "null" versions.
+	rid string
 }
 
 // PutOptions are the settings of a PUT (or of a multipart upload, given at
@@ -101,6 +109,9 @@ type PutOptions struct {
 	Checksum func() Checksum
 	// ChecksumAlgorithm names the algorithm of a multipart upload.
 	ChecksumAlgorithm string
+	// Versioning is the bucket's versioning state: whether the write
+	// replaces the current version or keeps it as a noncurrent one.
+	Versioning Versioning
 	// Check, when set, is called with the current version of the object
 	// (nil when there is none) just before the write commits, under the
 	// object's lock; an error aborts the write.
@@ -115,6 +126,9 @@ type GetOptions struct {
 	// PartNumber, when > 0, selects one part of a multipart object (or the
 	// whole object as part 1 of a single-part one).
 	PartNumber int
+	// VersionID selects a version ("null" included); empty: the current
+	// one.
+	VersionID string
 }
 
 // ListOptions are the parameters of a listing.
@@ -124,6 +138,9 @@ type ListOptions struct {
 	// After lists only keys (and common prefixes) strictly after it.
 	After   string
 	MaxKeys int
+	// markers lists keys whose current version is a delete marker too
+	// (the store's own walks: scrub, fill-back).
+	markers bool
 }
 
 // ListResult is one page of a listing.

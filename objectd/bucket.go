@@ -186,7 +186,8 @@ func (s *Store) DeleteBucket(ctx context.Context, bucket string) error {
 	if _, ok := s.buckets[bucket]; !ok {
 		return ErrNoSuchBucket
 	}
-	res, err := s.listObjects(bucket, ListOptions{MaxKeys: 1})
+	// Delete markers count: a key with any version keeps the bucket.
+	res, err := s.listObjects(bucket, ListOptions{MaxKeys: 1, markers: true})
 	if err != nil {
 		return err
 	}

@@ -11,43 +11,70 @@ import (
 	"github.com/basaltstore/basalt/objectd/shardfmt"
 )
 
-// lookup resolves the current version of an object.
-func (s *Store) lookup(bucket, key string) (*record, []*disk.Disk, []bool, error) {
-	if err := s.checkBucket(bucket); err != nil {
-		return nil, nil, nil, err
-	}
-	return s.current(bucket, key)
-}
-
-// current resolves the object's current version, taking no store lock
-// (lookupHeld runs it under viewMu).
-func (s *Store) current(bucket, key string) (*record, []*disk.Disk, []bool, error) {
+// version resolves a version of an object: the current one (vid empty) or
+// the one with id vid. A delete marker comes back with its record and an
+// error: ErrNoSuchKey when it is the current version, ErrDeleteMarker when
+// asked for by id. It takes no store lock (lookupHeld runs it under
+// viewMu).
+func (s *Store) version(bucket, key, vid string) (*record, []*disk.Disk, []bool, error) {
 	if err := ValidKey(key); err != nil {
 		return nil, nil, nil, ErrNoSuchKey
 	}
 	set := s.set(bucket, key)
 	recs, errs := s.readRecords(set, objectKey(bucket, key))
 	best, holders, err := s.resolve(recs, errs)
+	if err != nil && !errors.Is(err, ErrNoSuchKey) {
+		return nil, nil, nil, err
+	}
+	if err == nil {
+		// A disk of the set that answered without the version needs it back.
+		for j := range holders {
+			if !holders[j] && set[j] != nil && (errs[j] == nil || errors.Is(errs[j], errDiskHealing)) {
+				s.queueHeal(bucket, key)
+				break
+			}
+		}
+	}
+	if vid == "" {
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if best.DeleteMarker {
+			return best, set, holders, ErrNoSuchKey
+		}
+		return best, set, holders, nil
+	}
+	if err == nil && best.versionID() == vid {
+		if best.DeleteMarker {
+			return best, set, holders, ErrDeleteMarker
+		}
+		return best, set, holders, nil
+	}
+	if err != nil {
+		return nil, nil, nil, ErrNoSuchVersion
+	}
+	vs, err := s.noncurrent(set, bucket, key)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	// A disk of the set that answered without the version needs it back.
-	for j := range holders {
-		if !holders[j] && set[j] != nil && (errs[j] == nil || errors.Is(errs[j], errDiskHealing)) {
-			s.queueHeal(bucket, key)
-			break
+	for _, v := range vs {
+		if v.best.versionID() == vid {
+			if v.best.DeleteMarker {
+				return v.best, set, v.holders, ErrDeleteMarker
+			}
+			return v.best, set, v.holders, nil
 		}
 	}
-	return best, set, holders, nil
+	return nil, nil, nil, ErrNoSuchVersion
 }
 
-// lookupHeld resolves the current version and takes a reference on its
-// data, so that an overwrite or delete acknowledged meanwhile defers
-// removing it until the reference goes. Lookup and reference happen under
-// viewMu's read lock; a removal passes viewMu first (see removeDataID), so
-// it either sees the reference or comes before a lookup that already
-// finds the newer version.
-func (s *Store) lookupHeld(bucket, key string) (*record, []*disk.Disk, []bool, []string, error) {
+// lookupHeld resolves a version and takes a reference on its data, so
+// that an overwrite or delete acknowledged meanwhile defers removing it
+// until the reference goes. Lookup and reference happen under viewMu's
+// read lock; a removal passes viewMu first (see removeDataID), so it
+// either sees the reference or comes before a lookup that already finds
+// the newer version.
+func (s *Store) lookupHeld(bucket, key, vid string) (*record, []*disk.Disk, []bool, []string, error) {
 	// The bucket check takes bucketMu: outside viewMu, so that a removal
 	// waiting for viewMu under bucketMu's read lock cannot close a cycle.
 	if err := s.checkBucket(bucket); err != nil {
@@ -55,23 +82,35 @@ func (s *Store) lookupHeld(bucket, key string) (*record, []*disk.Disk, []bool, [
 	}
 	s.viewMu.RLock()
 	defer s.viewMu.RUnlock()
-	rec, set, holders, err := s.current(bucket, key)
+	rec, set, holders, err := s.version(bucket, key, vid)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return rec, nil, nil, nil, err
 	}
 	ids := dataIDs(rec)
 	s.acquire(ids)
 	return rec, set, holders, ids, nil
 }
 
-// HeadObject returns an object's metadata, answered by the metadata records
-// alone.
+// HeadObject returns the current version's metadata, answered by the
+// metadata records alone. When the current version is a delete marker,
+// the error is ErrNoSuchKey and the info describes the marker
+// (DeleteMarker set).
 func (s *Store) HeadObject(ctx context.Context, bucket, key string) (ObjectInfo, error) {
-	rec, _, _, err := s.lookup(bucket, key)
-	if err != nil {
+	return s.HeadObjectVersion(ctx, bucket, key, "")
+}
+
+// HeadObjectVersion returns a version's metadata (vid empty: the current
+// one). A delete marker asked for by id gives its info and
+// ErrDeleteMarker; an unknown id ErrNoSuchVersion.
+func (s *Store) HeadObjectVersion(ctx context.Context, bucket, key, vid string) (ObjectInfo, error) {
+	if err := s.checkBucket(bucket); err != nil {
 		return ObjectInfo{}, err
 	}
-	return rec.info(bucket, key), nil
+	rec, _, _, err := s.version(bucket, key, vid)
+	if rec == nil {
+		return ObjectInfo{}, err
+	}
+	return rec.info(bucket, key), err
 }
 
 // GetObject returns the object's info and a reader of the selected bytes.
@@ -82,8 +121,11 @@ func (s *Store) HeadObject(ctx context.Context, bucket, key string) (ObjectInfo,
 // only when one of them is missing or fails its checksum; a shard found bad
 // is queued for repair and never returned.
 func (s *Store) GetObject(ctx context.Context, bucket, key string, opts GetOptions) (ObjectInfo, io.ReadCloser, error) {
-	rec, set, holders, ids, err := s.lookupHeld(bucket, key)
+	rec, set, holders, ids, err := s.lookupHeld(bucket, key, opts.VersionID)
 	if err != nil {
+		if rec != nil {
+			return rec.info(bucket, key), nil, err
+		}
 		return ObjectInfo{}, nil, err
 	}
 	held := true

@@ -121,13 +121,37 @@ func (s *Store) HealObject(bucket, key string) error {
 	return err
 }
 
+// healObject heals every version of a key: the current one, then each
+// noncurrent one.
 func (s *Store) healObject(bucket, key string) (HealResult, error) {
+	res, err := s.healAt(bucket, key, objectKey(bucket, key))
+	if err != nil {
+		return res, err
+	}
+	vs, err := s.noncurrent(s.set(bucket, key), bucket, key)
+	if err != nil {
+		return res, err
+	}
+	for _, v := range vs {
+		r, err := s.healAt(bucket, key, v.rkey)
+		if err != nil {
+			return res, err
+		}
+		res.Rebuilt += r.Rebuilt
+		res.Bytes += r.Bytes
+		res.Complete = res.Complete && r.Complete
+	}
+	return res, nil
+}
+
+// healAt heals the version kept at record key okey (the object's record
+// key, or a noncurrent version's).
+func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 	// One heal at a time: repair traffic stays bounded, and two healers
 	// never rebuild the same shard.
 	s.healMu.Lock()
 	defer s.healMu.Unlock()
 	set := s.set(bucket, key)
-	okey := objectKey(bucket, key)
 	// Resolve and hold the version's data as a GET does (lookupHeld).
 	s.viewMu.RLock()
 	recs, errs := s.readRecords(set, okey)

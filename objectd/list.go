@@ -179,7 +179,7 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 		}
 		sums, arena = mi.takeSummaries(key, sums, arena[:0])
 		best, ok := resolveSummaries(sums)
-		if !ok {
+		if !ok || best.DeleteMarker && !opts.markers {
 			continue
 		}
 		if len(res.Objects)+len(res.CommonPrefixes) == max {

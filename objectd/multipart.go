@@ -413,7 +413,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		rec.Checksum = s.multipartChecksum(up, sums, sizes)
 	}
 	w := &written{ok: ok}
-	if err := s.commitObject(bucket, key, set, rec, []*written{w}, opts.Check); err != nil {
+	if err := s.commitObject(bucket, key, set, rec, []*written{w}, opts.Check, opts.Versioning); err != nil {
 		return ObjectInfo{}, err
 	}
 	if s.crashAfterComplete {

@@ -306,7 +306,7 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, r io.Reader, 
 		rec.Checksum = opts.Checksum()
 		rec.Parts[0].Checksum = rec.Checksum
 	}
-	if err := s.commitObject(bucket, key, set, rec, []*written{w}, opts.Check); err != nil {
+	if err := s.commitObject(bucket, key, set, rec, []*written{w}, opts.Check, opts.Versioning); err != nil {
 		s.removeData(set, w)
 		return ObjectInfo{}, err
 	}
@@ -314,10 +314,13 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, r io.Reader, 
 }
 
 // commitObject writes rec to every slot of set whose shards are durable in
-// all of ws, under the key's lock, after opts' check. It is acknowledged
-// when a write quorum of records is durable; otherwise every record written
-// is rolled back. The previous version's data is removed afterwards.
-func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, ws []*written, check func(*ObjectInfo) error) error {
+// all of ws, under the key's lock, after the check. It is acknowledged when
+// a write quorum of records is durable; otherwise every record written is
+// rolled back. By the versioning mode, the previous current version is
+// replaced (its data removed afterwards) or kept as a noncurrent version;
+// with versioning suspended, the previous "null" version goes wherever it
+// is.
+func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, ws []*written, check func(*ObjectInfo) error, mode Versioning) error {
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -328,21 +331,53 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 	defer mu.Unlock()
 	okey := objectKey(bucket, key)
 	olds, errs := s.readRecords(set, okey)
+	var prev *record // the acknowledged current version
+	var prevHolders []bool
+	if check != nil || mode != Unversioned {
+		best, holders, err := s.resolve(olds, errs)
+		if err != nil && !errors.Is(err, ErrNoSuchKey) {
+			return err
+		}
+		prev, prevHolders = best, holders
+	}
 	if check != nil {
 		var cur *ObjectInfo
-		if best, _, err := s.resolve(olds, errs); err == nil {
-			oi := best.info(bucket, key)
+		if prev != nil && !prev.DeleteMarker {
+			oi := prev.info(bucket, key)
 			cur = &oi
-		} else if !errors.Is(err, ErrNoSuchKey) {
-			return err
 		}
 		if err := check(cur); err != nil {
 			return err
 		}
 	}
+	if mode != sameVersion {
+		rec.Null = mode != VersioningEnabled
+	}
+	keepPrev := prev != nil && (mode == VersioningEnabled || mode == VersioningSuspended && !prev.Null)
+	var prevKey []byte
+	if keepPrev {
+		prevKey = versionKey(bucket, key, prev)
+	}
+	// With versioning suspended the new null version replaces the old
+	// one, current or not.
+	var nulls []versionAt
+	if mode == VersioningSuspended {
+		vs, err := s.noncurrent(set, bucket, key)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if v.best.Null {
+				nulls = append(nulls, v)
+			}
+		}
+	}
 	// A write may have been slower than a later one: keep time increasing.
 	if t := s.now(); rec.ModTime < t {
 		rec.ModTime = t
+	}
+	if prev != nil && rec.ModTime <= prev.ModTime {
+		rec.ModTime = prev.ModTime + 1
 	}
 	okSlots := make([]bool, len(set))
 	var wg sync.WaitGroup
@@ -370,6 +405,18 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 				for _, w := range ws {
 					if w.inline != nil {
 						if err := t.Set(inlineKey(w.dataID), w.inline[j]); err != nil {
+							return err
+						}
+					}
+				}
+				if keepPrev && prevHolders[j] {
+					if err := t.Set(prevKey, olds[j].marshal()); err != nil {
+						return err
+					}
+				}
+				for _, v := range nulls {
+					if v.recs[j] != nil {
+						if err := t.Delete(v.rkey); err != nil {
 							return err
 						}
 					}
@@ -404,6 +451,14 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 						_ = t.Delete(inlineKey(w.dataID))
 					}
 				}
+				if keepPrev && prevHolders[j] {
+					_ = t.Delete(prevKey)
+				}
+				for _, v := range nulls {
+					if v.recs[j] != nil {
+						_ = t.Set(v.rkey, v.recs[j].marshal())
+					}
+				}
 				if old != nil {
 					return t.Set(okey, old.marshal())
 				}
@@ -412,12 +467,27 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 		}
 		return fmt.Errorf("%w: %d of %d metadata records durable", ErrWriteQuorum, n, len(set))
 	}
-	// The new version is acknowledged: drop what the old one held.
+	// The new version is acknowledged: drop what the replaced ones held,
+	// unless a version still there shares it (a metadata update).
+	keep := refsOf(nil, rec)
+	if mode == VersioningEnabled || mode == VersioningSuspended {
+		vs, _ := s.noncurrent(set, bucket, key)
+		for _, v := range vs {
+			keep = refsOf(keep, v.best)
+		}
+	}
 	for j, d := range set {
-		if d == nil || olds[j] == nil {
+		if d == nil {
 			continue
 		}
-		s.dropData(d, olds[j], okSlots[j], idSet(rec))
+		if olds[j] != nil && !(keepPrev && prevHolders[j]) {
+			s.dropData(d, olds[j], okSlots[j], keep)
+		}
+		for _, v := range nulls {
+			if v.recs[j] != nil {
+				s.dropData(d, v.recs[j], okSlots[j], keep)
+			}
+		}
 	}
 	if n < len(set) {
 		s.queueHeal(bucket, key)

@@ -11,7 +11,19 @@ import (
 // errBadRecord reports a metadata record that cannot be decoded.
 var errBadRecord = errors.New("objectd: malformed metadata record")
 
-const recordVersion = 1
+// Record encodings: version 1 (no flags: every such record is an
+// unversioned "null" version) and version 2 (a flags byte after the
+// version byte).
+const (
+	recordVersion1 = 1
+	recordVersion  = 2
+)
+
+// Flags of a version 2 record.
+const (
+	flagDeleteMarker = 1 << 0
+	flagNull         = 1 << 1
+)
 
 // partRecord is one stored part of an object: its own set of shards.
 type partRecord struct {
@@ -44,6 +56,27 @@ type record struct {
 	// ChecksumAlgorithm of a multipart upload.
 	ChecksumAlgorithm string
 	ChecksumType      string
+	// DeleteMarker: this version says the object was deleted; it has no
+	// data.
+	DeleteMarker bool
+	// Null: the version's id, as clients see it, is "null" (written while
+	// the bucket was unversioned or versioning was suspended).
+	Null bool
+	// Label is the version's id as clients see it when it differs from
+	// VersionID (the record id): an update of the metadata alone writes a
+	// new record of the same version.
+	Label string
+}
+
+// versionID is the version's id as clients see it.
+func (r *record) versionID() string {
+	if r.Null {
+		return NullVersionID
+	}
+	if r.Label != "" {
+		return r.Label
+	}
+	return r.VersionID
 }
 
 func (r *record) info(bucket, key string) ObjectInfo {
@@ -56,8 +89,10 @@ func (r *record) info(bucket, key string) ObjectInfo {
 		Headers:     r.Headers,
 		UserMeta:    r.UserMeta,
 		ModTime:     time.Unix(0, r.ModTime).UTC(),
-		Checksum:    r.Checksum,
-		VersionID:   r.VersionID,
+		Checksum:     r.Checksum,
+		VersionID:    r.versionID(),
+		DeleteMarker: r.DeleteMarker,
+		rid:          r.VersionID,
 	}
 	if r.Multipart {
 		oi.Parts = make([]PartInfo, len(r.Parts))
@@ -99,7 +134,14 @@ func (e *enc) ck(c Checksum) { e.s(c.Algorithm); e.s(c.Value); e.s(c.Type) }
 
 func (r *record) marshal() []byte {
 	e := enc{b: make([]byte, 0, 256)}
-	e.b = append(e.b, recordVersion)
+	var flags byte
+	if r.DeleteMarker {
+		flags |= flagDeleteMarker
+	}
+	if r.Null {
+		flags |= flagNull
+	}
+	e.b = append(e.b, recordVersion, flags)
 	e.i(r.ModTime)
 	e.s(r.VersionID)
 	e.i(r.Size)
@@ -125,6 +167,7 @@ func (r *record) marshal() []byte {
 		e.i(p.ModTime)
 		e.ck(p.Checksum)
 	}
+	e.s(r.Label)
 	return e.b
 }
 
@@ -202,11 +245,12 @@ func (d *dec) m() map[string]string {
 func (d *dec) ck() Checksum { return Checksum{Algorithm: d.s(), Value: d.s(), Type: d.s()} }
 
 func unmarshalRecord(b []byte) (*record, error) {
-	if len(b) < 1 || b[0] != recordVersion {
+	flags, body, ok := recordBody(b)
+	if !ok {
 		return nil, errBadRecord
 	}
-	d := dec{b: b[1:]}
-	r := &record{}
+	d := dec{b: body}
+	r := &record{DeleteMarker: flags&flagDeleteMarker != 0, Null: flags&flagNull != 0}
 	r.ModTime = d.i()
 	r.VersionID = d.s()
 	r.Size = d.i()
@@ -236,6 +280,9 @@ func unmarshalRecord(b []byte) (*record, error) {
 			p.Checksum = d.ck()
 		}
 	}
+	if b[0] == recordVersion { // version 2 ends with the label
+		r.Label = d.s()
+	}
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -245,21 +292,34 @@ func unmarshalRecord(b []byte) (*record, error) {
 // summary is the head of a record: what a listing needs, read without
 // allocating (VersionID and ETag alias the record's bytes).
 type summary struct {
-	ModTime   int64
-	VersionID []byte
-	Size      int64
-	ETag      []byte
-	K         int
+	ModTime      int64
+	VersionID    []byte
+	Size         int64
+	ETag         []byte
+	K            int
+	DeleteMarker bool
+}
+
+// recordBody returns an encoded record's flags and the bytes of its
+// fields, for either encoding version.
+func recordBody(b []byte) (flags byte, body []byte, ok bool) {
+	switch {
+	case len(b) >= 1 && b[0] == recordVersion1:
+		return flagNull, b[1:], true
+	case len(b) >= 2 && b[0] == recordVersion:
+		return b[1], b[2:], true
+	}
+	return 0, nil, false
 }
 
 // peekSummary decodes the first fields of an encoded record.
 func peekSummary(b []byte) (summary, bool) {
 	var s summary
-	if len(b) < 1 || b[0] != recordVersion {
+	flags, b, ok := recordBody(b)
+	if !ok {
 		return s, false
 	}
-	b = b[1:]
-	ok := true
+	s.DeleteMarker = flags&flagDeleteMarker != 0
 	varint := func() int64 {
 		v, n := binary.Varint(b)
 		if n <= 0 {

@@ -51,12 +51,16 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*O
 		// The new record goes where the current version's shards are.
 		w := &written{ok: holders}
 		unchanged := func(now *ObjectInfo) error {
-			if now == nil || now.VersionID != cur.VersionID {
+			if now == nil || now.rid != cur.VersionID {
 				return errChanged
 			}
 			return nil
 		}
-		err = s.commitObject(bucket, key, set, &rec, []*written{w}, unchanged)
+		// The same version, rewritten: clients keep seeing its id.
+		if !cur.Null {
+			rec.Label = cur.versionID()
+		}
+		err = s.commitObject(bucket, key, set, &rec, []*written{w}, unchanged, sameVersion)
 		if errors.Is(err, errChanged) {
 			continue
 		}

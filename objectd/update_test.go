@@ -17,7 +17,7 @@ func TestUpdateObjectChangesMetadataAndKeepsData(t *testing.T) {
 		data := randBytes(uint64(size), size)
 		before := ts.put(t, key, data)
 		after, err := ts.UpdateObject(ctx, "bkt", key, func(oi *ObjectInfo) error {
-			if oi.VersionID != before.VersionID || oi.ContentType != "text/plain" {
+			if oi.rid != before.rid || oi.ContentType != "text/plain" {
 				t.Fatalf("fn sees %+v", oi)
 			}
 			oi.ContentType = "image/png"
@@ -28,7 +28,7 @@ func TestUpdateObjectChangesMetadataAndKeepsData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after.VersionID == before.VersionID || after.ETag != before.ETag || after.Size != before.Size {
+		if after.rid == before.rid || after.ETag != before.ETag || after.Size != before.Size {
 			t.Fatalf("after update %+v, before %+v", after, before)
 		}
 		head, err := ts.HeadObject(ctx, "bkt", key)
@@ -43,7 +43,7 @@ func TestUpdateObjectChangesMetadataAndKeepsData(t *testing.T) {
 		if _, err := ts.UpdateObject(ctx, "bkt", key, func(*ObjectInfo) error { return stop }); !errors.Is(err, stop) {
 			t.Fatalf("fn's error: %v", err)
 		}
-		if h, _ := ts.HeadObject(ctx, "bkt", key); h.VersionID != after.VersionID {
+		if h, _ := ts.HeadObject(ctx, "bkt", key); h.rid != after.rid {
 			t.Fatal("a refused update changed the object")
 		}
 		// Too much user metadata is refused.
