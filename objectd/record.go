@@ -81,14 +81,14 @@ func (r *record) versionID() string {
 
 func (r *record) info(bucket, key string) ObjectInfo {
 	oi := ObjectInfo{
-		Bucket:      bucket,
-		Key:         key,
-		Size:        r.Size,
-		ETag:        r.ETag,
-		ContentType: r.ContentType,
-		Headers:     r.Headers,
-		UserMeta:    r.UserMeta,
-		ModTime:     time.Unix(0, r.ModTime).UTC(),
+		Bucket:       bucket,
+		Key:          key,
+		Size:         r.Size,
+		ETag:         r.ETag,
+		ContentType:  r.ContentType,
+		Headers:      r.Headers,
+		UserMeta:     r.UserMeta,
+		ModTime:      time.Unix(0, r.ModTime).UTC(),
 		Checksum:     r.Checksum,
 		VersionID:    r.versionID(),
 		DeleteMarker: r.DeleteMarker,

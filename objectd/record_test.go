@@ -11,7 +11,7 @@ func TestRecordRoundTripAndSummary(t *testing.T) {
 		ContentType: "text/plain", Headers: map[string]string{"Cache-Control": "no-cache"},
 		UserMeta: map[string]string{"a": "1", "b": "2"}, Checksum: Checksum{"CRC32C", "AAAAAA==", "FULL_OBJECT"},
 		Multipart: true, K: 4, M: 2, BlockSize: 1 << 20, ShardIndex: 5,
-		Parts: []partRecord{{Number: 1, Size: 5 << 20, ETag: "aa", DataID: "d1", ModTime: 3}, {Number: 2, Size: 7, ETag: "bb", DataID: "d2", Inline: true}},
+		Parts:        []partRecord{{Number: 1, Size: 5 << 20, ETag: "aa", DataID: "d1", ModTime: 3}, {Number: 2, Size: 7, ETag: "bb", DataID: "d2", Inline: true}},
 		DeleteMarker: true, Label: "label-1",
 	}
 	b := r.marshal()
