@@ -12,6 +12,12 @@ import (
 // The records go first (under the key's lock, on a write quorum), then the
 // data they pointed to.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
+	return s.deleteObject(bucket, key, nil)
+}
+
+// deleteObject removes an object after check (when set) accepts its
+// current version (nil when there is none).
+func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) error {
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -33,6 +39,20 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 			if olds[j] != nil {
 				present++
 			}
+		}
+	}
+	if check != nil {
+		var cur *ObjectInfo
+		best, _, err := s.resolve(olds, errs)
+		if err != nil && !errors.Is(err, ErrNoSuchKey) {
+			return err
+		}
+		if best != nil && !best.DeleteMarker {
+			oi := best.info(bucket, key)
+			cur = &oi
+		}
+		if err := check(cur); err != nil {
+			return err
 		}
 	}
 	if present == 0 {

@@ -186,9 +186,13 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 			res.IsTruncated = true
 			break
 		}
+		mod := best.ModTime
+		if best.Shown != 0 {
+			mod = best.Shown
+		}
 		res.Objects = append(res.Objects, ObjectInfo{
 			Bucket: bucket, Key: name, Size: best.Size, ETag: string(best.ETag),
-			ModTime: time.Unix(0, best.ModTime).UTC(),
+			ModTime: time.Unix(0, mod).UTC(),
 		})
 		res.NextAfter = name
 	}

@@ -23,6 +23,7 @@ const (
 const (
 	flagDeleteMarker = 1 << 0
 	flagNull         = 1 << 1
+	flagShown        = 1 << 2 // Shown is set (listings then decode it)
 )
 
 // partRecord is one stored part of an object: its own set of shards.
@@ -66,6 +67,18 @@ type record struct {
 	// VersionID (the record id): an update of the metadata alone writes a
 	// new record of the same version.
 	Label string
+	// Shown is the modification time clients see when it differs from
+	// ModTime (which orders records): a metadata update keeps the
+	// version's time.
+	Shown int64
+}
+
+// modTime is the version's modification time as clients see it.
+func (r *record) modTime() time.Time {
+	if r.Shown != 0 {
+		return time.Unix(0, r.Shown).UTC()
+	}
+	return time.Unix(0, r.ModTime).UTC()
 }
 
 // versionID is the version's id as clients see it.
@@ -88,7 +101,7 @@ func (r *record) info(bucket, key string) ObjectInfo {
 		ContentType:  r.ContentType,
 		Headers:      r.Headers,
 		UserMeta:     r.UserMeta,
-		ModTime:      time.Unix(0, r.ModTime).UTC(),
+		ModTime:      r.modTime(),
 		Checksum:     r.Checksum,
 		VersionID:    r.versionID(),
 		DeleteMarker: r.DeleteMarker,
@@ -141,6 +154,9 @@ func (r *record) marshal() []byte {
 	if r.Null {
 		flags |= flagNull
 	}
+	if r.Shown != 0 {
+		flags |= flagShown
+	}
 	e.b = append(e.b, recordVersion, flags)
 	e.i(r.ModTime)
 	e.s(r.VersionID)
@@ -168,6 +184,7 @@ func (r *record) marshal() []byte {
 		e.ck(p.Checksum)
 	}
 	e.s(r.Label)
+	e.i(r.Shown)
 	return e.b
 }
 
@@ -280,8 +297,9 @@ func unmarshalRecord(b []byte) (*record, error) {
 			p.Checksum = d.ck()
 		}
 	}
-	if b[0] == recordVersion { // version 2 ends with the label
+	if b[0] == recordVersion { // version 2 ends with the label and shown time
 		r.Label = d.s()
+		r.Shown = d.i()
 	}
 	if d.err != nil {
 		return nil, d.err
@@ -298,6 +316,7 @@ type summary struct {
 	ETag         []byte
 	K            int
 	DeleteMarker bool
+	Shown        int64 // the record's Shown time, when set
 }
 
 // recordBody returns an encoded record's flags and the bytes of its
@@ -315,11 +334,18 @@ func recordBody(b []byte) (flags byte, body []byte, ok bool) {
 // peekSummary decodes the first fields of an encoded record.
 func peekSummary(b []byte) (summary, bool) {
 	var s summary
+	whole := b
 	flags, b, ok := recordBody(b)
 	if !ok {
 		return s, false
 	}
 	s.DeleteMarker = flags&flagDeleteMarker != 0
+	if flags&flagShown != 0 {
+		// Rare (objects whose metadata was updated): decode it all.
+		if r, err := unmarshalRecord(whole); err == nil {
+			s.Shown = r.Shown
+		}
+	}
 	varint := func() int64 {
 		v, n := binary.Varint(b)
 		if n <= 0 {

@@ -14,8 +14,9 @@ const updateAttempts = 4
 // UpdateObject changes an object's metadata without rewriting its data:
 // fn receives the current ObjectInfo and may change its ContentType,
 // Headers and UserMeta (other fields are ignored). The result is a new
-// version of the object (with a new modification time) that shares the
-// data of the old one; it is committed like a PUT, under a write quorum,
+// record of the object's current version that shares the data of the old
+// one, with the same version id and modification time as
+// clients see them; it is committed like a PUT, under a write quorum,
 // and only if the object did not change in the meantime (else fn runs
 // again on the newer version). An error from fn aborts and is returned.
 func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*ObjectInfo) error) (ObjectInfo, error) {
@@ -60,6 +61,7 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*O
 		if !cur.Null {
 			rec.Label = cur.versionID()
 		}
+		rec.Shown = cur.modTime().UnixNano()
 		err = s.commitObject(bucket, key, set, &rec, []*written{w}, unchanged, sameVersion)
 		if errors.Is(err, errChanged) {
 			continue

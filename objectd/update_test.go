@@ -28,7 +28,7 @@ func TestUpdateObjectChangesMetadataAndKeepsData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after.rid == before.rid || after.ETag != before.ETag || after.Size != before.Size {
+		if after.rid == before.rid || after.ETag != before.ETag || after.Size != before.Size || !after.ModTime.Equal(before.ModTime) {
 			t.Fatalf("after update %+v, before %+v", after, before)
 		}
 		head, err := ts.HeadObject(ctx, "bkt", key)
@@ -37,6 +37,9 @@ func TestUpdateObjectChangesMetadataAndKeepsData(t *testing.T) {
 		}
 		if got, err := ts.get(t, key, 0, -1); err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("data after update: %v", err)
+		}
+		if res, _ := ts.ListObjects(ctx, "bkt", ListOptions{}); len(res.Objects) != 1 || !res.Objects[0].ModTime.Equal(before.ModTime) {
+			t.Fatalf("listed after update: %+v (modified %v)", res.Objects, before.ModTime)
 		}
 		// An error from fn changes nothing.
 		stop := errors.New("no")

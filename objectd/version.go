@@ -146,6 +146,11 @@ type DeleteOptions struct {
 	// marker in a versioned bucket).
 	VersionID  string
 	Versioning Versioning
+	// Check, when set, is called with the current version of the object
+	// (nil when there is none, or when it is a delete marker) under the
+	// object's lock, just before the delete commits; an error aborts it
+	// and is returned.
+	Check func(current *ObjectInfo) error
 }
 
 // DeleteResult says what a delete did.
@@ -168,7 +173,7 @@ type DeleteResult struct {
 func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key string, opts DeleteOptions) (DeleteResult, error) {
 	if opts.VersionID == "" {
 		if opts.Versioning == Unversioned {
-			return DeleteResult{}, s.DeleteObject(ctx, bucket, key)
+			return DeleteResult{}, s.deleteObject(bucket, key, opts.Check)
 		}
 		if err := ValidKey(key); err != nil {
 			return DeleteResult{}, err
@@ -185,16 +190,17 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key string, opt
 			VersionID: newID(), ModTime: s.now(), DeleteMarker: true,
 			K: s.cfg.DataShards, M: s.cfg.ParityShards, BlockSize: s.cfg.BlockSize,
 		}
-		if err := s.commitObject(bucket, key, set, marker, []*written{w}, nil, opts.Versioning); err != nil {
+		if err := s.commitObject(bucket, key, set, marker, []*written{w}, opts.Check, opts.Versioning); err != nil {
 			return DeleteResult{}, err
 		}
 		return DeleteResult{VersionID: marker.versionID(), DeleteMarker: true}, nil
 	}
-	return s.deleteVersion(bucket, key, opts.VersionID)
+	return s.deleteVersion(bucket, key, opts.VersionID, opts.Check)
 }
 
-// deleteVersion removes the version vid of a key.
-func (s *Store) deleteVersion(bucket, key, vid string) (DeleteResult, error) {
+// deleteVersion removes the version vid of a key, after check (when set)
+// accepts the current version.
+func (s *Store) deleteVersion(bucket, key, vid string, check func(*ObjectInfo) error) (DeleteResult, error) {
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -212,6 +218,16 @@ func (s *Store) deleteVersion(bucket, key, vid string) (DeleteResult, error) {
 	cur, curHolders, err := s.resolve(olds, errs)
 	if err != nil && !errors.Is(err, ErrNoSuchKey) {
 		return DeleteResult{}, err
+	}
+	if check != nil {
+		var oi *ObjectInfo
+		if cur != nil && !cur.DeleteMarker {
+			i := cur.info(bucket, key)
+			oi = &i
+		}
+		if err := check(oi); err != nil {
+			return DeleteResult{}, err
+		}
 	}
 	vs, err := s.noncurrent(set, bucket, key)
 	if err != nil {

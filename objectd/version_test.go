@@ -315,3 +315,35 @@ func TestUpdateObjectKeepsTheVersion(t *testing.T) {
 		t.Fatalf("v2 after update: %+v %v", oi, err)
 	}
 }
+
+// TestConditionalDelete: a delete whose check refuses the current version
+// changes nothing, in each versioning mode.
+func TestConditionalDelete(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ctx := context.Background()
+	refuse := errors.New("changed")
+	for _, mode := range []Versioning{Unversioned, VersioningEnabled} {
+		put := ts.putV(t, "k", []byte("data"), mode)
+		for _, opts := range []DeleteOptions{{Versioning: mode}, {VersionID: put.VersionID}} {
+			opts.Check = func(cur *ObjectInfo) error {
+				if cur == nil || cur.ETag != put.ETag {
+					t.Fatalf("check sees %+v", cur)
+				}
+				return refuse
+			}
+			if _, err := ts.DeleteObjectVersion(ctx, "bkt", "k", opts); !errors.Is(err, refuse) {
+				t.Fatalf("mode %d, %+v: %v", mode, opts, err)
+			}
+			if got, _, err := ts.getV(t, "k", ""); err != nil || string(got) != "data" {
+				t.Fatalf("after a refused delete: %q %v", got, err)
+			}
+		}
+		ok := func(*ObjectInfo) error { return nil }
+		if _, err := ts.DeleteObjectVersion(ctx, "bkt", "k", DeleteOptions{Versioning: mode, Check: ok}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ts.getV(t, "k", ""); !errors.Is(err, ErrNoSuchKey) {
+			t.Fatalf("after an accepted delete: %v", err)
+		}
+	}
+}
