@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +140,12 @@ func New(cfg Config) (*Proxy, error) {
 	e.NoRoute(p.serve)
 	p.engine = e
 	return p, nil
+}
+
+// ApplyLifecycle applies the buckets' lifecycle rules once, as of now
+// (see s3.Server.ApplyLifecycle).
+func (p *Proxy) ApplyLifecycle(ctx context.Context, now time.Time) (s3.LifecycleReport, error) {
+	return p.s3.ApplyLifecycle(ctx, now)
 }
 
 // Handler returns the HTTP handler of the proxy.

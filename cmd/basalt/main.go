@@ -188,6 +188,8 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"Raft address of a node of an existing cluster to join (needs --cluster-secret)")
 	f.StringVar(&cfg.Role, "role", cfg.Role,
 		"voter: carries a vote in the catalog's Raft group (run 3 or 5); storage: receives the catalog without a vote")
+	f.DurationVar(&cfg.LifecycleEvery, "lifecycle-interval", cfg.LifecycleEvery,
+		"how often the buckets' lifecycle rules (expiration, aborting old uploads) are applied; 0: never")
 	f.StringVar(&cfg.Zone, "zone", cfg.Zone,
 		"this node's failure domain (rack, room, availability zone): the ring spreads each object's shards over zones first")
 	f.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret,

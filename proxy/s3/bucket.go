@@ -26,6 +26,12 @@ const (
 
 // dispatch runs the handler of the resolved operation.
 func (q *request) dispatch() error {
+	if done, err := q.dispatchConfig(); done { // tagging, CORS, lifecycle (tagging.go)
+		return err
+	}
+	if done, err := q.dispatchAccess(); done { // policy, ACLs, public access block, ownership (access.go)
+		return err
+	}
 	switch q.target.API {
 	case apiListBuckets:
 		return q.listBuckets()
@@ -49,14 +55,6 @@ func (q *request) dispatch() error {
 		return q.deleteObjects()
 	case apiGetBucketVersioning:
 		return q.bucketDoc(versioningConfiguration{Xmlns: s3Namespace})
-	case apiGetBucketPolicy:
-		return q.bucketErr(ErrNoSuchBucketPolicy)
-	case apiGetBucketTagging:
-		return q.bucketErr(ErrNoSuchTagSet)
-	case apiGetBucketCors:
-		return q.bucketErr(ErrNoSuchCORSConfiguration)
-	case apiGetBucketLifecycle:
-		return q.bucketErr(ErrNoSuchLifecycle)
 	case apiGetBucketEncryption:
 		return q.bucketErr(ErrNoSuchEncryption)
 	case apiGetObjectLockConfig:
@@ -65,12 +63,6 @@ func (q *request) dispatch() error {
 		return q.bucketErr(ErrNoSuchWebsite)
 	case apiGetBucketReplication:
 		return q.bucketErr(ErrNoSuchReplication)
-	case apiGetPublicAccessBlock:
-		return q.bucketErr(ErrNoSuchPublicAccessBlock)
-	case apiGetOwnershipControls:
-		return q.bucketErr(ErrNoSuchOwnershipControls)
-	case apiGetBucketACL:
-		return q.bucketDoc(q.ownerACL())
 	case apiGetBucketNotification:
 		return q.bucketDoc(emptyConfig{XMLName: xml.Name{Local: "NotificationConfiguration"}, Xmlns: s3Namespace})
 	case apiGetBucketLogging:
@@ -95,24 +87,6 @@ func (q *request) dispatch() error {
 		return q.deleteObject()
 	case apiCopyObject:
 		return q.copyObject()
-	case apiGetObjectACL:
-		if _, err := q.s.store.HeadObject(q.ctx, q.target.Bucket, q.target.Key); err != nil {
-			return err
-		}
-		q.writeXML(http.StatusOK, q.ownerACL())
-		return nil
-	case apiGetObjectTagging:
-		if _, err := q.s.store.HeadObject(q.ctx, q.target.Bucket, q.target.Key); err != nil {
-			return err
-		}
-		q.writeXML(http.StatusOK, tagging{Xmlns: s3Namespace})
-		return nil
-	case apiDeleteObjectTagging:
-		if _, err := q.s.store.HeadObject(q.ctx, q.target.Bucket, q.target.Key); err != nil {
-			return err
-		}
-		q.writeEmpty(http.StatusNoContent)
-		return nil
 	case apiCreateMultipartUpload:
 		return q.createMultipartUpload()
 	case apiUploadPart:
@@ -129,29 +103,18 @@ func (q *request) dispatch() error {
 	return ErrNotImplemented
 }
 
-// owner is the owner reported for everything: the authenticated key.
+// owner is the owner reported for everything: the requester's project,
+// or without a catalog the authenticated key.
 func (q *request) owner() owner {
+	if o, ok := q.projectOwner(); ok { // with a catalog: the project (acl.go)
+		return o
+	}
 	ak := ""
 	if q.auth != nil {
 		ak = q.auth.AccessKey
 	}
 	sum := sha256.Sum256([]byte(ak))
 	return owner{ID: hex.EncodeToString(sum[:]), DisplayName: ak}
-}
-
-func (q *request) ownerACL() accessControlPolicy {
-	o := q.owner()
-	acl := accessControlPolicy{Xmlns: s3Namespace, Owner: o}
-	acl.Grants = make([]struct {
-		Grantee    grantee `xml:"Grantee"`
-		Permission string  `xml:"Permission"`
-	}, 1)
-	acl.Grants[0].Grantee = grantee{
-		XMLNSXSI: "http://www.w3.org/2001/XMLSchema-instance", XSIType: "CanonicalUser",
-		ID: o.ID, DisplayName: o.DisplayName,
-	}
-	acl.Grants[0].Permission = "FULL_CONTROL"
-	return acl
 }
 
 // bucketDoc answers with doc once the bucket is known to exist.
@@ -516,6 +479,10 @@ func (q *request) deleteObjects() error {
 	sem := make(chan struct{}, 16)
 	for i, o := range req.Objects {
 		if err := checkKey(o.Key); err != nil {
+			errs[i] = err
+			continue
+		}
+		if err := q.authorizeKey(o.Key, "s3:DeleteObject"); err != nil {
 			errs[i] = err
 			continue
 		}

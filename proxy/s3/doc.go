@@ -3,8 +3,11 @@
 // S3's XML documents, headers and error codes, so that the usual clients
 // (aws CLI, boto3, minio-go, aws-sdk-go-v2, rclone) work unchanged.
 //
-// Every request is authenticated with SigV4 (package proxy/sigv4);
-// anonymous requests are refused with AccessDenied. Requests are addressed
+// Every request is authenticated with SigV4 (package proxy/sigv4), then
+// authorized: the bucket owner's project by role, others (and anonymous,
+// unsigned requests) as the bucket's policy and the bucket's and
+// object's ACLs grant, within its public access block and ownership
+// controls (access.go). Requests are addressed
 // path-style ("/bucket/key") or virtual-host-style ("bucket.<domain>/key").
 // Object bodies stream from the client to the store and from the store to
 // the client and are never held in memory; Content-MD5 and the additional
@@ -21,6 +24,12 @@
 // Config.SpoolDir, unlinked at once, because the store needs an object's
 // size before its first byte and the form only tells it at the end.
 //
-// Concurrency: a Server holds only its configuration; Serve may be called
-// from any number of goroutines at once.
+// Bucket configurations (tagging, CORS, lifecycle) are settings of the
+// bucket's catalog record; an object's tags are kept in its stored headers.
+// CORS preflights (OPTIONS) are answered unauthenticated, from the bucket's
+// rules (cors.go). ApplyLifecycle carries out the lifecycle rules when its
+// caller asks, a listing page at a time (lifecycle_apply.go).
+//
+// Concurrency: a Server holds only its configuration; Serve and
+// ApplyLifecycle may be called from any number of goroutines at once.
 package s3

@@ -60,7 +60,7 @@ var (
 	ErrMethodNotAllowed          = &APIError{"MethodNotAllowed", http.StatusMethodNotAllowed, "The specified method is not allowed against this resource."}
 	ErrMissingContentLength      = &APIError{"MissingContentLength", http.StatusLengthRequired, "You must provide the Content-Length HTTP header."}
 	ErrMissingContentMD5         = &APIError{"InvalidRequest", http.StatusBadRequest, "Missing required header for this request: Content-MD5."}
-	ErrNoSuchBucket              = &APIError{"NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist."}
+	ErrNoSuchBucket              = &APIError{"NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist"}
 	ErrNoSuchKey                 = &APIError{"NoSuchKey", http.StatusNotFound, "The specified key does not exist."}
 	ErrNoSuchUpload              = &APIError{"NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID might not be valid, or the multipart upload might have been aborted or completed."}
 	ErrNotImplemented            = &APIError{"NotImplemented", http.StatusNotImplemented, "A header or query you provided implies functionality that is not implemented."}
@@ -107,6 +107,40 @@ var (
 	ErrInvalidPolicyDocument      = &APIError{"InvalidPolicyDocument", http.StatusBadRequest, "The content of the form does not meet the conditions specified in the policy document."}
 	ErrTooManyKeys                = &APIError{"MalformedXML", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema: at most 1000 keys may be deleted at once."}
 	ErrNoSuchVersion              = &APIError{"NoSuchVersion", http.StatusNotFound, "The specified version does not exist."}
+)
+
+// Errors of tagging, CORS and lifecycle configuration (tagging.go, cors.go,
+// lifecycle.go), with S3's codes and messages.
+var (
+	ErrInvalidTagKey           = &APIError{"InvalidTag", http.StatusBadRequest, "The TagKey you have provided is invalid"}
+	ErrInvalidTagValue         = &APIError{"InvalidTag", http.StatusBadRequest, "The TagValue you have provided is invalid"}
+	ErrDuplicateTagKey         = &APIError{"InvalidTag", http.StatusBadRequest, "Cannot provide multiple Tags with the same key"}
+	ErrReservedTagKey          = &APIError{"InvalidTag", http.StatusBadRequest, "Your TagKey cannot be prefixed with aws:"}
+	ErrTooManyObjectTags       = &APIError{"BadRequest", http.StatusBadRequest, "Object tags cannot be greater than 10"}
+	ErrTooManyBucketTags       = &APIError{"BadRequest", http.StatusBadRequest, "Bucket tag count cannot be greater than 50"}
+	ErrInvalidTaggingHeader    = &APIError{"InvalidArgument", http.StatusBadRequest, "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates."}
+	ErrInvalidTaggingDirective = &APIError{"InvalidArgument", http.StatusBadRequest, "Unknown tagging directive."}
+	ErrCORSNotAllowed          = &APIError{"AccessForbidden", http.StatusForbidden, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."}
+	ErrCORSNotEnabled          = &APIError{"AccessForbidden", http.StatusForbidden, "CORSResponse: CORS is not enabled for this bucket."}
+	ErrCORSNoBucket            = &APIError{"AccessForbidden", http.StatusForbidden, "CORSResponse: Bucket not found"}
+	ErrCORSNoOrigin            = &APIError{"BadRequest", http.StatusBadRequest, "Insufficient information. Origin request header needed."}
+	ErrCORSBadMethod           = &APIError{"BadRequest", http.StatusBadRequest, "Invalid Access-Control-Request-Method: null"}
+	ErrNoSettingsStore         = &APIError{"NotImplemented", http.StatusNotImplemented, "This server keeps no catalog: bucket configurations cannot be stored."}
+	ErrSettingsTooLarge        = &APIError{"InvalidRequest", http.StatusBadRequest, "The bucket's configurations together exceed the 65536 bytes a bucket may hold."}
+	ErrNoLifecycleAction       = &APIError{"InvalidRequest", http.StatusBadRequest, "At least one action needs to be specified in a rule"}
+	ErrTransitionNotSupported  = &APIError{"NotImplemented", http.StatusNotImplemented, "Transition actions are not implemented: every object is kept in the one storage class."}
+)
+
+// Errors of bucket policies, ACLs, public access blocks and ownership
+// controls (policy.go, acl.go, access.go), with S3's codes and messages.
+var (
+	ErrMalformedPolicy               = &APIError{"MalformedPolicy", http.StatusBadRequest, "This policy contains invalid Json"}
+	ErrMalformedACL                  = &APIError{"MalformedACLError", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema."}
+	ErrACLNotSupported               = &APIError{"AccessControlListNotSupported", http.StatusBadRequest, "The bucket does not allow ACLs"}
+	ErrInvalidBucketACLWithOwnership = &APIError{"InvalidBucketAclWithObjectOwnership", http.StatusBadRequest, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"}
+	ErrUnresolvableGrantByEmail      = &APIError{"UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The email address you provided does not match any account on record."}
+	ErrCannedAndGrants               = &APIError{"InvalidRequest", http.StatusBadRequest, "Specifying both Canned ACLs and Header Grants is not allowed"}
+	ErrUnexpectedContent             = &APIError{"UnexpectedContent", http.StatusBadRequest, "This request does not support content"}
 )
 
 // checksumMismatch is the BadDigest error S3 gives when an additional

@@ -108,11 +108,12 @@ func setObjectHeaders(h http.Header, info objectd.ObjectInfo) {
 	h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
 	for name, v := range info.Headers {
-		if http.CanonicalHeaderKey(name) == internalChecksumType {
+		if k := http.CanonicalHeaderKey(name); k == internalChecksumType || k == taggingHeader || aclHeader(k) {
 			continue
 		}
 		h.Set(name, v)
 	}
+	setTagCount(h, info)
 	keys := make([]string, 0, len(info.UserMeta))
 	for k := range info.UserMeta {
 		keys = append(keys, k)

@@ -32,6 +32,12 @@ func (q *request) createMultipartUpload() error {
 	if err != nil {
 		return err
 	}
+	if err := putTagging(h, &opts); err != nil {
+		return err
+	}
+	if err := q.setObjectACL(h, &opts); err != nil { // acl.go
+		return err
+	}
 	var alg checksum.Algorithm
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		if alg, err = checksum.Parse(v); err != nil {

@@ -60,6 +60,12 @@ func (q *request) putObject() error {
 	if err != nil {
 		return err
 	}
+	if err := putTagging(h, &opts); err != nil {
+		return err
+	}
+	if err := q.setObjectACL(h, &opts); err != nil { // acl.go
+		return err
+	}
 	if opts.ContentMD5, err = readContentMD5(h); err != nil {
 		return err
 	}
@@ -350,6 +356,12 @@ func (q *request) copyObject() error {
 		check := opts.Check
 		opts = optionsFromInfo(info)
 		opts.Check = check
+	}
+	if err := copyTagging(h, info, &opts); err != nil {
+		return err
+	}
+	if err := q.setObjectACL(h, &opts); err != nil { // acl.go: the source's ACL is not copied
+		return err
 	}
 	alg, want, err := copyChecksum(h, info)
 	if err != nil {

@@ -121,6 +121,12 @@ func (q *request) postObject() error {
 	if err != nil {
 		return err
 	}
+	if err := formTagging(form, &opts); err != nil {
+		return err
+	}
+	if err := q.setObjectACL(h, &opts); err != nil { // acl.go: the "acl" field
+		return err
+	}
 	if opts.ContentMD5, err = readContentMD5(h); err != nil {
 		return err
 	}
@@ -260,6 +266,7 @@ func (q *request) authorizePost(form *postForm) (*postPolicy, error) {
 	if err != nil {
 		return nil, err
 	}
+	q.target.Key = form.get("key") // the object the bucket's policy is checked for
 	if err := q.authorize(); err != nil {
 		return nil, err
 	}

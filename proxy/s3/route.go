@@ -130,6 +130,8 @@ func resolve(method, path, host string, query url.Values, header http.Header, do
 		return false
 	}
 	switch {
+	case method == http.MethodOptions:
+		t.API = apiPreflight
 	case bucket == "":
 		t.API = apiListBuckets
 		if method != http.MethodGet {
@@ -168,6 +170,9 @@ func resolveBucket(method string, query url.Values) string {
 	}
 	if n > 1 {
 		return apiNotImplemented
+	}
+	if api := accessBucketAPI(method, sub); api != "" { // policy, ACL, public access block, ownership (access.go)
+		return api
 	}
 	switch method {
 	case http.MethodGet:
@@ -224,11 +229,17 @@ func resolveBucket(method string, query url.Values) string {
 		if sub == "" {
 			return apiCreateBucket
 		}
+		if api := configAPI(method, sub); api != "" {
+			return api
+		}
 	case http.MethodDelete:
+		if api := configAPI(method, sub); api != "" {
+			return api
+		}
 		switch sub {
 		case "":
 			return apiDeleteBucket
-		case "policy", "tagging", "cors", "lifecycle", "encryption", "website",
+		case "policy", "encryption", "website",
 			"replication", "publicAccessBlock", "ownershipControls":
 			return apiDeleteBucketSubresource
 		}
@@ -246,6 +257,9 @@ func resolveBucket(method string, query url.Values) string {
 }
 
 func resolveObject(method string, query url.Values, header http.Header, has func(string) bool) string {
+	if api := accessObjectAPI(method, has); api != "" { // PutObjectAcl (access.go)
+		return api
+	}
 	copySource := header.Get("X-Amz-Copy-Source") != ""
 	switch method {
 	case http.MethodPut:
@@ -255,7 +269,9 @@ func resolveObject(method string, query url.Values, header http.Header, has func
 				return apiUploadPartCopy
 			}
 			return apiUploadPart
-		case has("tagging"), has("acl"), has("retention"), has("legal-hold"):
+		case has("tagging"):
+			return apiPutObjectTagging
+		case has("acl"), has("retention"), has("legal-hold"):
 			return apiNotImplemented
 		case copySource:
 			return apiCopyObject

@@ -175,9 +175,14 @@ type request struct {
 	body   io.ReadCloser
 	watch  *bodyWatch // the raw request body; nil when there is none
 	who    identity.Principal
+	access *accessState // what authorize learned (access.go)
 }
 
 func (q *request) run() error {
+	if q.target.API == apiPreflight {
+		return q.preflight() // unauthenticated, as browsers send it (cors.go)
+	}
+	q.corsHeaders()
 	if q.target.API == apiUnknown {
 		return ErrMethodNotAllowed
 	}
@@ -195,12 +200,14 @@ func (q *request) run() error {
 		}
 		return q.postObject()
 	}
-	if res.Anonymous {
-		return ErrAccessDenied
-	}
 	if q.target.API == apiNotImplemented {
+		if res.Anonymous {
+			return ErrAccessDenied
+		}
 		return ErrNotImplemented
 	}
+	// Anonymous requests get what the bucket's policy and ACLs grant
+	// everyone (authorize).
 	if err := q.authorize(); err != nil {
 		return err
 	}
@@ -215,7 +222,7 @@ func (q *request) run() error {
 			return ErrNoSuchVersion
 		}
 	}
-	return q.dispatch()
+	return q.concealMissing(q.dispatch()) // access.go
 }
 
 // fail writes err as an S3 error response, unless the response has started.

@@ -10,13 +10,15 @@ import (
 )
 
 // Tenancy: with a catalog configured, every access key acts for one
-// project. Its requests see and reach only the buckets its project owns
-// (the root credential and the cloud admin see every bucket); reading
-// needs any role on the project, changing anything needs member or admin.
-// Bucket names are one namespace across the cluster, as in S3 and as
-// Swift containers share it: a name another project holds answers
+// project. Its project owns the buckets it creates; other projects reach
+// them only as the bucket's policy and ACLs allow (access.go), and the
+// anonymous only what they grant to everyone. Reading needs any role on
+// the project, changing anything needs member or admin, wherever the key
+// goes. The root credential and the cloud admin see and reach every
+// bucket. Bucket names are one namespace across the cluster, as in S3 and
+// as Swift containers share it: a name another project holds answers
 // BucketAlreadyExists. Without a catalog, every signed request acts as
-// the root credential.
+// the root credential, and the anonymous get what object ACLs grant.
 
 // principal resolves who the verified request acts as.
 func (q *request) principal() (identity.Principal, error) {
@@ -30,42 +32,57 @@ func (q *request) principal() (identity.Principal, error) {
 	return p, nil
 }
 
-// authorize checks that the request's principal may do what it asks to
-// the bucket it names (and the source bucket of a copy).
+// authorize checks that the request's principal (or the anonymous) may do
+// what it asks to the bucket or object it names, and to the source of a
+// copy.
 func (q *request) authorize() error {
-	p, err := q.principal()
-	if err != nil {
-		return err
+	if q.anonymous() {
+		q.who = identity.Principal{}
+	} else {
+		p, err := q.principal()
+		if err != nil {
+			return err
+		}
+		q.who = p
 	}
-	q.who = p
-	if q.s.catalog == nil || p.Root {
+	if q.who.Root {
 		return nil
 	}
+	if q.r.Method == http.MethodOptions {
+		return nil // a CORS preflight carries no credentials: the bucket's CORS rules decide
+	}
 	write := q.r.Method != http.MethodGet && q.r.Method != http.MethodHead
-	if write && !p.CanWrite() || !p.CanRead() {
+	if !q.anonymous() && (write && !q.who.CanWrite() || !q.who.CanRead()) {
 		return ErrAccessDenied
 	}
 	if q.target.Bucket == "" || q.target.API == apiCreateBucket {
+		if q.anonymous() {
+			return ErrAccessDenied
+		}
 		return nil
 	}
-	v := q.s.catalog.View()
-	if err := q.reach(v, q.target.Bucket); err != nil {
-		return err
-	}
-	if h := q.r.Header.Get("X-Amz-Copy-Source"); h != "" && write {
-		if cs, err := parseCopySource(h); err == nil {
-			return q.reach(v, cs.Bucket)
+	object := q.target.Key != ""
+	action := iamAction(q.r.Method, object, q.query)
+	if action != "" || q.target.API != apiDeleteObjects {
+		// DeleteObjects is decided key by key (authorizeKey).
+		if err := q.allowed(q.target.Bucket, q.target.Key, action); err != nil {
+			return err
 		}
 	}
-	return nil
-}
-
-// reach refuses a bucket that another project owns; an unknown bucket is
-// left for the store to answer NoSuchBucket.
-func (q *request) reach(v *raftmap.View, bucket string) error {
-	b, ok := v.Bucket(bucket)
-	if ok && b.Owner != q.who.ProjectID {
-		return ErrAccessDenied
+	if !object || q.r.Method != http.MethodPut && q.target.API != apiCreateMultipartUpload {
+		return nil
+	}
+	if h := q.r.Header.Get("X-Amz-Copy-Source"); h != "" && q.r.Method == http.MethodPut {
+		if cs, err := parseCopySource(h); err == nil {
+			if err := q.allowed(cs.Bucket, cs.Key, "s3:GetObject"); err != nil {
+				return err
+			}
+		}
+	}
+	if hasACLHeaders(q.r.Header) {
+		// The writer owns what it writes and may set its ACL, unless the
+		// policy denies it.
+		return q.denied(q.target.Bucket, q.target.Key, "s3:PutObjectAcl")
 	}
 	return nil
 }
@@ -94,6 +111,10 @@ func (q *request) bucketList() ([]objectd.BucketInfo, error) {
 // project (the cloud admin project for the root credential), then makes
 // it in the store.
 func (q *request) makeBucket() error {
+	acl, ownership, err := q.createBucketAccess()
+	if err != nil {
+		return err
+	}
 	if q.s.catalog == nil {
 		return q.s.store.MakeBucket(q.ctx, q.target.Bucket)
 	}
@@ -115,7 +136,7 @@ func (q *request) makeBucket() error {
 		_ = q.s.catalog.DeleteBucket(q.ctx, name)
 		return err
 	}
-	return nil
+	return q.storeCreateBucketAccess(acl, ownership)
 }
 
 // dropBucket removes an empty bucket from the store, then its record.

@@ -286,29 +286,6 @@ type versioningConfiguration struct {
 	Xmlns   string   `xml:"xmlns,attr"`
 }
 
-type grantee struct {
-	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
-	XSIType     string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName"`
-}
-
-type accessControlPolicy struct {
-	XMLName xml.Name `xml:"AccessControlPolicy"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Owner   owner    `xml:"Owner"`
-	Grants  []struct {
-		Grantee    grantee `xml:"Grantee"`
-		Permission string  `xml:"Permission"`
-	} `xml:"AccessControlList>Grant"`
-}
-
-type tagging struct {
-	XMLName xml.Name `xml:"Tagging"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	TagSet  struct{} `xml:"TagSet"`
-}
-
 // emptyConfig is a document with only a root element, for configurations
 // that exist but are empty (notification, logging, accelerate).
 type emptyConfig struct {

@@ -46,6 +46,7 @@ type Config struct {
 	Join            string        // --join: Raft address of a member of the cluster to join; empty: start (or keep) a cluster
 	Role            string        // --role: voter (carries a Raft vote) or storage
 	Zone            string        // --zone: this node's failure domain in the cluster map
+	LifecycleEvery  time.Duration // --lifecycle-interval: how often buckets' lifecycle rules are applied; 0: never
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
 }
 
@@ -66,6 +67,7 @@ func Default() Config {
 		RaftAddress:     "127.0.0.1:0",
 		Role:            "voter",
 		Zone:            "zone1",
+		LifecycleEvery:  time.Hour,
 	}
 }
 
@@ -110,6 +112,9 @@ func (c Config) Validate() error {
 		if c.ClusterSecret == "" {
 			return usagef("--join needs --cluster-secret: the secret the cluster's nodes share")
 		}
+	}
+	if c.LifecycleEvery < 0 {
+		return usagef("--lifecycle-interval=%s: must be 0 (never) or positive", c.LifecycleEvery)
 	}
 	if c.Zone == "" || strings.ContainsAny(c.Zone, " /") {
 		return usagef("--zone=%q: want a name such as rack1 or eu-west-1a", c.Zone)

@@ -170,6 +170,17 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		logger.Info("pprof listening", "address", dln.Addr().String())
 	}
 
+	lifecycleDone := make(chan struct{})
+	lctx, stopLifecycle := context.WithCancel(context.Background())
+	go func() {
+		defer close(lifecycleDone)
+		runLifecycle(lctx, px, cfg.LifecycleEvery, logger)
+	}()
+	defer func() {
+		stopLifecycle()
+		<-lifecycleDone
+	}()
+
 	logger.Info(ReadyMessage,
 		"address", ln.Addr().String(),
 		"disks", len(disks),
@@ -210,6 +221,31 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	}
 	logger.Info("basalt server stopped")
 	return nil
+}
+
+// runLifecycle applies the buckets' lifecycle rules every interval until
+// ctx ends (never when interval is 0).
+func runLifecycle(ctx context.Context, px *proxy.Proxy, interval time.Duration, log *slog.Logger) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			rep, err := px.ApplyLifecycle(ctx, now)
+			if err != nil && ctx.Err() == nil {
+				log.Warn("lifecycle pass failed", "err", err)
+				continue
+			}
+			if rep.Expired > 0 || rep.Aborted > 0 {
+				log.Info("lifecycle pass", "buckets", rep.Buckets, "scanned", rep.Scanned, "expired", rep.Expired, "aborted", rep.Aborted)
+			}
+		}
+	}
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
