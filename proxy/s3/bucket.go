@@ -48,13 +48,15 @@ func (q *request) dispatch() error {
 	case apiListObjectsV2:
 		return q.listObjects(true)
 	case apiListObjectVersions:
-		return q.listObjectVersions()
+		return q.listVersions() // versioning.go
 	case apiListMultipartUploads:
 		return q.listMultipartUploads()
 	case apiDeleteObjects:
 		return q.deleteObjects()
 	case apiGetBucketVersioning:
-		return q.bucketDoc(versioningConfiguration{Xmlns: s3Namespace})
+		return q.getBucketVersioning()
+	case apiPutBucketVersioning:
+		return q.putBucketVersioning()
 	case apiGetBucketEncryption:
 		return q.bucketErr(ErrNoSuchEncryption)
 	case apiGetObjectLockConfig:
@@ -361,44 +363,6 @@ func (q *request) listObjects(v2 bool) error {
 
 // listObjectVersions lists the current objects as the only ("null")
 // version of each, which is what S3 shows for an unversioned bucket.
-func (q *request) listObjectVersions() error {
-	p, err := parseListParams(q.query, false)
-	if err != nil {
-		return err
-	}
-	keyMarker := q.query.Get("key-marker")
-	res, err := q.list(objectd.ListOptions{Prefix: p.Prefix, Delimiter: p.Delimiter, After: keyMarker, MaxKeys: p.MaxKeys})
-	if err != nil {
-		return err
-	}
-	enc := func(s string) string { return s }
-	doc := listVersionsResult{
-		Xmlns: s3Namespace, Name: q.target.Bucket, MaxKeys: p.MaxKeys, IsTruncated: res.IsTruncated,
-		VersionIDMarker: q.query.Get("version-id-marker"),
-	}
-	if p.EncodeURL {
-		enc, doc.EncodingType = s3URLEncode, "url"
-	}
-	doc.Prefix, doc.KeyMarker, doc.Delimiter = enc(p.Prefix), enc(keyMarker), enc(p.Delimiter)
-	o := q.owner()
-	doc.Versions = make([]versionItem, 0, len(res.Objects))
-	for _, obj := range res.Objects {
-		doc.Versions = append(doc.Versions, versionItem{
-			Key: enc(obj.Key), VersionID: "null", IsLatest: true, LastModified: timeXML(obj.ModTime),
-			ETag: quote(obj.ETag), Size: obj.Size, StorageClass: "STANDARD", Owner: o,
-		})
-	}
-	for _, cp := range res.CommonPrefixes {
-		doc.CommonPrefixes = append(doc.CommonPrefixes, commonPrefix{Prefix: enc(cp)})
-	}
-	if res.IsTruncated {
-		doc.NextKeyMarker = enc(res.NextAfter)
-		doc.NextVersionIDMarker = "null"
-	}
-	q.writeXML(http.StatusOK, doc)
-	return nil
-}
-
 func (q *request) listMultipartUploads() error {
 	_, present := q.query["max-uploads"]
 	maxUploads, err := parseMaxKeys(q.query.Get("max-uploads"), present, objectd.DefaultMaxUploads, objectd.DefaultMaxUploads,
@@ -475,6 +439,8 @@ func (q *request) deleteObjects() error {
 		return err
 	}
 	errs := make([]error, len(req.Objects))
+	results := make([]objectd.DeleteResult, len(req.Objects))
+	versioning := q.versioning()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
 	for i, o := range req.Objects {
@@ -490,16 +456,19 @@ func (q *request) deleteObjects() error {
 			errs[i] = ErrInvalidArgument.withMessage("The key of an object to delete must not be empty.")
 			continue
 		}
-		if o.VersionID != "" && o.VersionID != "null" {
-			errs[i] = ErrNoSuchVersion
-			continue
+		if o.VersionID != "" {
+			if _, err := checkVersionID(o.VersionID); err != nil {
+				errs[i] = err
+				continue
+			}
 		}
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int, key string) {
+		go func(i int, key, vid string) {
 			defer func() { <-sem; wg.Done() }()
-			errs[i] = q.s.store.DeleteObject(q.ctx, q.target.Bucket, key)
-		}(i, o.Key)
+			results[i], errs[i] = q.s.store.DeleteObjectVersion(q.ctx, q.target.Bucket, key,
+				objectd.DeleteOptions{VersionID: vid, Versioning: versioning})
+		}(i, o.Key, o.VersionID)
 	}
 	wg.Wait()
 	res := deleteResult{Xmlns: s3Namespace}
@@ -510,7 +479,14 @@ func (q *request) deleteObjects() error {
 			continue
 		}
 		if !req.Quiet {
-			res.Deleted = append(res.Deleted, deletedObject{Key: o.Key, VersionID: o.VersionID})
+			d := deletedObject{Key: o.Key, VersionID: o.VersionID}
+			if r := results[i]; r.DeleteMarker {
+				d.DeleteMarker = true
+				if o.VersionID == "" {
+					d.DeleteMarkerVersionID = r.VersionID
+				}
+			}
+			res.Deleted = append(res.Deleted, d)
 		}
 	}
 	q.writeXML(http.StatusOK, res)

@@ -225,7 +225,8 @@ func (s *Server) expireObject(ctx context.Context, bucket string, o objectd.Obje
 			}
 			return nil
 		}
-		_, err := s.store.DeleteObjectVersion(ctx, bucket, o.Key, objectd.DeleteOptions{Check: unchanged})
+		// In a versioned bucket the expiry is a delete marker.
+		_, err := s.store.DeleteObjectVersion(ctx, bucket, o.Key, objectd.DeleteOptions{Check: unchanged, Versioning: s.versioningOf(bucket)})
 		if errors.Is(err, errChangedSince) {
 			return false, nil
 		}

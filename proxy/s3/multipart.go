@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -185,9 +186,20 @@ func (q *request) uploadPartCopy() error {
 		}
 		return parseCopySourceRange(rangeHeader, info.Size)
 	}
-	_, rc, _, length, err := q.fetch(src.Bucket, src.Key, sel, false)
+	if src.VersionID != "" {
+		if src.VersionID, err = checkVersionID(src.VersionID); err != nil {
+			return err
+		}
+	}
+	info, rc, _, length, err := q.fetch(src.Bucket, src.Key, src.VersionID, sel, false)
 	if err != nil {
-		return err
+		if errors.Is(err, objectd.ErrDeleteMarker) {
+			return ErrInvalidRequest.withMessage("The source of a copy request may not specifically refer to a delete marker by version id.")
+		}
+		return q.versionErr(info, err)
+	}
+	if src.VersionID != "" || q.bucketVersioning(src.Bucket) != objectd.Unversioned {
+		q.w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
 	defer rc.Close()
 	if length > objectd.MaxPartSize {
@@ -317,7 +329,7 @@ func (q *request) completeMultipartUpload() error {
 	if err != nil {
 		return err
 	}
-	opts := objectd.PutOptions{Check: check}
+	opts := objectd.PutOptions{Check: check, Versioning: q.versioning()}
 	var final objectd.Checksum
 	if alg != "" {
 		for i := 1; i < len(parts); i++ {
@@ -341,6 +353,7 @@ func (q *request) completeMultipartUpload() error {
 	if err != nil {
 		return err
 	}
+	q.setVersionHeaders(q.w.Header(), info, false)
 	cs := info.Checksum
 	if cs.Value == "" {
 		cs = final

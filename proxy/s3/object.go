@@ -85,12 +85,14 @@ func (q *request) putObject() error {
 	}
 	body, sum := verifiedBody(q.requestBody(), want, defaultAlgorithm(want, ""), q.auth.Trailer)
 	opts.Checksum = sum
+	opts.Versioning = q.versioning()
 	info, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: size}, size, opts)
 	if err != nil {
 		return err
 	}
 	hd := q.w.Header()
 	hd.Set("ETag", quote(info.ETag))
+	q.setVersionHeaders(hd, info, false)
 	cs := info.Checksum
 	if cs.Value == "" && sum != nil {
 		cs = sum()
@@ -105,17 +107,17 @@ func (q *request) putObject() error {
 // length to read given the info; nil selects the whole object. Since the
 // size is only known from a first look, the object is read again if it
 // changed in between.
-func (q *request) fetch(bucket, key string, sel func(objectd.ObjectInfo) (int64, int64, error), head bool) (objectd.ObjectInfo, io.ReadCloser, int64, int64, error) {
+func (q *request) fetch(bucket, key, vid string, sel func(objectd.ObjectInfo) (int64, int64, error), head bool) (objectd.ObjectInfo, io.ReadCloser, int64, int64, error) {
 	if sel == nil {
 		if head {
-			info, err := q.s.store.HeadObject(q.ctx, bucket, key)
+			info, err := q.s.store.HeadObjectVersion(q.ctx, bucket, key, vid)
 			return info, nil, 0, info.Size, err
 		}
-		info, rc, err := q.s.store.GetObject(q.ctx, bucket, key, objectd.GetOptions{Offset: 0, Length: -1})
+		info, rc, err := q.s.store.GetObject(q.ctx, bucket, key, objectd.GetOptions{Offset: 0, Length: -1, VersionID: vid})
 		return info, rc, 0, info.Size, err
 	}
 	for attempt := 0; ; attempt++ {
-		info, err := q.s.store.HeadObject(q.ctx, bucket, key)
+		info, err := q.s.store.HeadObjectVersion(q.ctx, bucket, key, vid)
 		if err != nil {
 			return info, nil, 0, 0, err
 		}
@@ -127,7 +129,7 @@ func (q *request) fetch(bucket, key string, sel func(objectd.ObjectInfo) (int64,
 		if head {
 			return info, nil, off, n, nil
 		}
-		got, rc, err := q.s.store.GetObject(q.ctx, bucket, key, objectd.GetOptions{Offset: off, Length: n})
+		got, rc, err := q.s.store.GetObject(q.ctx, bucket, key, objectd.GetOptions{Offset: off, Length: n, VersionID: vid})
 		if err != nil {
 			return got, nil, 0, 0, err
 		}
@@ -204,7 +206,8 @@ func (q *request) getObject(head bool) error {
 			return rng.resolve(info.Size)
 		}
 	}
-	info, rc, off, n, err := q.fetch(q.target.Bucket, q.target.Key, sel, head)
+	vid, _ := q.versionID() // checked in run
+	info, rc, off, n, err := q.fetch(q.target.Bucket, q.target.Key, vid, sel, head)
 	if err == nil && sel == nil {
 		err = checkConds(info)
 	}
@@ -219,9 +222,11 @@ func (q *request) getObject(head bool) error {
 		return nil
 	}
 	if err != nil {
-		return err
+		return q.versionErr(info, err) // versioning.go
 	}
 	setObjectHeaders(hd, info)
+	_, asked := q.query["versionId"]
+	q.setVersionHeaders(hd, info, asked)
 	if partNumber == 0 {
 		hd.Del("X-Amz-Mp-Parts-Count")
 	}
@@ -265,12 +270,7 @@ func (q *request) getObject(head bool) error {
 }
 
 func (q *request) deleteObject() error {
-	err := q.s.store.DeleteObject(q.ctx, q.target.Bucket, q.target.Key)
-	if err != nil && !errors.Is(err, objectd.ErrNoSuchKey) {
-		return err
-	}
-	q.writeEmpty(http.StatusNoContent)
-	return nil
+	return q.deleteVersioned() // versioning.go
 }
 
 // copyChecksum picks the checksum to compute for a copy: the algorithm the
@@ -326,7 +326,7 @@ func (q *request) copyObject() error {
 	default:
 		return ErrInvalidMetadataDirective
 	}
-	if src.Bucket == q.target.Bucket && src.Key == q.target.Key && directive != "REPLACE" {
+	if src.Bucket == q.target.Bucket && src.Key == q.target.Key && directive != "REPLACE" && src.VersionID == "" {
 		return ErrCopyToItself
 	}
 	var opts objectd.PutOptions
@@ -341,11 +341,22 @@ func (q *request) copyObject() error {
 		return err
 	}
 	conds := readConditions(h, "X-Amz-Copy-Source-")
-	info, rc, err := q.s.store.GetObject(q.ctx, src.Bucket, src.Key, objectd.GetOptions{Offset: 0, Length: -1})
+	if src.VersionID != "" {
+		if src.VersionID, err = checkVersionID(src.VersionID); err != nil {
+			return err
+		}
+	}
+	info, rc, err := q.s.store.GetObject(q.ctx, src.Bucket, src.Key, objectd.GetOptions{Offset: 0, Length: -1, VersionID: src.VersionID})
 	if err != nil {
-		return err
+		if errors.Is(err, objectd.ErrDeleteMarker) {
+			return ErrInvalidRequest.withMessage("The source of a copy request may not specifically refer to a delete marker by version id.")
+		}
+		return q.versionErr(info, err)
 	}
 	defer rc.Close()
+	if src.VersionID != "" || q.bucketVersioning(src.Bucket) != objectd.Unversioned {
+		q.w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
+	}
 	if conds.evaluate(info.ETag, info.ModTime) != condOK {
 		return ErrPreconditionFailed
 	}
@@ -370,10 +381,12 @@ func (q *request) copyObject() error {
 	body, sum := verifiedBody(rc, want, defaultAlgorithm(want, alg), nil)
 	opts.Checksum = sum
 	opts.ContentMD5 = sourceMD5(info)
+	opts.Versioning = q.versioning()
 	out, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: info.Size}, info.Size, opts)
 	if err != nil {
 		return err
 	}
+	q.setVersionHeaders(q.w.Header(), out, false)
 	cs := out.Checksum
 	if cs.Value == "" && sum != nil {
 		cs = sum()

@@ -21,6 +21,7 @@ const (
 	apiListMultipartUploads    = "ListMultipartUploads"
 	apiDeleteObjects           = "DeleteObjects"
 	apiGetBucketVersioning     = "GetBucketVersioning"
+	apiPutBucketVersioning     = "PutBucketVersioning"
 	apiGetBucketPolicy         = "GetBucketPolicy"
 	apiGetBucketTagging        = "GetBucketTagging"
 	apiGetBucketCors           = "GetBucketCors"
@@ -228,6 +229,9 @@ func resolveBucket(method string, query url.Values) string {
 	case http.MethodPut:
 		if sub == "" {
 			return apiCreateBucket
+		}
+		if sub == "versioning" {
+			return apiPutBucketVersioning
 		}
 		if api := configAPI(method, sub); api != "" {
 			return api

@@ -218,8 +218,8 @@ func (q *request) run() error {
 		if err := checkKey(q.target.Key); err != nil {
 			return err
 		}
-		if v := q.query.Get("versionId"); v != "" && v != "null" {
-			return ErrNoSuchVersion
+		if _, err := q.versionID(); err != nil { // versioning.go
+			return err
 		}
 	}
 	return q.concealMissing(q.dispatch()) // access.go

@@ -30,11 +30,16 @@ func (q *request) versioning() objectd.Versioning {
 }
 
 func (q *request) bucketVersioning(bucket string) objectd.Versioning {
-	if q.s.catalog == nil {
+	return q.s.versioningOf(bucket)
+}
+
+// versioningOf returns a bucket's versioning state.
+func (s *Server) versioningOf(bucket string) objectd.Versioning {
+	if s.catalog == nil {
 		return objectd.Unversioned
 	}
 	var status string
-	if ok, err := catalog.BucketSetting(q.s.catalog.View(), bucket, versioningSetting, &status); !ok || err != nil {
+	if ok, err := catalog.BucketSetting(s.catalog.View(), bucket, versioningSetting, &status); !ok || err != nil {
 		return objectd.Unversioned
 	}
 	switch status {
