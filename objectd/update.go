@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+
+	"github.com/basaltstore/basalt/objectd/disk"
 )
 
 // updateAttempts bounds how often UpdateObject retries when a write to
@@ -86,4 +88,103 @@ func checkUserMeta(m map[string]string) error {
 		return fmt.Errorf("%w: %d bytes of user metadata (at most %d)", ErrInvalidArgument, n, MaxUserMetaBytes)
 	}
 	return nil
+}
+
+// UpdateObjectVersion is UpdateObject for a version given by id ("null"
+// included); an empty vid is the current version. A noncurrent version is
+// rewritten where it is kept, with its id, time and place in the order of
+// versions unchanged. A delete marker cannot be updated (ErrDeleteMarker).
+func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, vid string, fn func(*ObjectInfo) error) (ObjectInfo, error) {
+	if vid == "" {
+		return s.UpdateObject(ctx, bucket, key, fn)
+	}
+	if err := ValidKey(key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := s.checkBucket(bucket); err != nil {
+		return ObjectInfo{}, err
+	}
+	set := s.set(bucket, key)
+	recs, errs := s.readRecords(set, objectKey(bucket, key))
+	if cur, _, err := s.resolve(recs, errs); err == nil && cur.versionID() == vid {
+		if cur.DeleteMarker {
+			return cur.info(bucket, key), ErrDeleteMarker
+		}
+		return s.UpdateObject(ctx, bucket, key, fn)
+	}
+	s.bucketMu.RLock()
+	defer s.bucketMu.RUnlock()
+	mu := s.lock(bucket, key)
+	mu.Lock()
+	defer mu.Unlock()
+	vs, err := s.noncurrent(set, bucket, key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	var v *versionAt
+	for i := range vs {
+		if vs[i].best.versionID() == vid {
+			v = &vs[i]
+		}
+	}
+	if v == nil {
+		return ObjectInfo{}, ErrNoSuchVersion
+	}
+	if v.best.DeleteMarker {
+		return v.best.info(bucket, key), ErrDeleteMarker
+	}
+	oi := v.best.info(bucket, key)
+	oi.Headers, oi.UserMeta = maps.Clone(v.best.Headers), maps.Clone(v.best.UserMeta)
+	if err := fn(&oi); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := checkUserMeta(oi.UserMeta); err != nil {
+		return ObjectInfo{}, err
+	}
+	rec := *v.best
+	rec.VersionID = newID()
+	if !v.best.Null {
+		rec.Label = v.best.versionID()
+	}
+	rec.ContentType, rec.Headers, rec.UserMeta = oi.ContentType, oi.Headers, oi.UserMeta
+	nkey := versionKey(bucket, key, &rec) // same time: the same place among the versions
+	done := make([]bool, len(set))
+	n := 0
+	for j, d := range set {
+		if d == nil || v.recs[j] == nil || v.recs[j].VersionID != v.best.VersionID {
+			continue
+		}
+		r := *v.recs[j]
+		r.VersionID, r.Label, r.ContentType, r.Headers, r.UserMeta = rec.VersionID, rec.Label, rec.ContentType, rec.Headers, rec.UserMeta
+		val := r.marshal()
+		err := d.Update(func(t disk.Txn) error {
+			if err := t.Set(nkey, val); err != nil {
+				return err
+			}
+			return t.Delete(v.rkey)
+		})
+		s.note(d, err)
+		if err == nil {
+			done[j] = true
+			n++
+		}
+	}
+	if n < s.writeQuorum() {
+		for j, d := range set {
+			if done[j] {
+				old := v.recs[j]
+				_ = d.Update(func(t disk.Txn) error {
+					if err := t.Set(v.rkey, old.marshal()); err != nil {
+						return err
+					}
+					return t.Delete(nkey)
+				})
+			}
+		}
+		return ObjectInfo{}, fmt.Errorf("%w: %d of %d metadata records durable", ErrWriteQuorum, n, len(set))
+	}
+	if n < len(set) {
+		s.queueHeal(bucket, key)
+	}
+	return rec.info(bucket, key), nil
 }

@@ -151,6 +151,10 @@ type DeleteOptions struct {
 	// object's lock, just before the delete commits; an error aborts it
 	// and is returned.
 	Check func(current *ObjectInfo) error
+	// CheckVersion, when set, is called under the object's lock with the
+	// version a delete by id is about to remove; an error aborts it (an
+	// object lock's retention, for instance).
+	CheckVersion func(version *ObjectInfo) error
 }
 
 // DeleteResult says what a delete did.
@@ -195,12 +199,12 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key string, opt
 		}
 		return DeleteResult{VersionID: marker.versionID(), DeleteMarker: true}, nil
 	}
-	return s.deleteVersion(bucket, key, opts.VersionID, opts.Check)
+	return s.deleteVersion(bucket, key, opts.VersionID, opts.Check, opts.CheckVersion)
 }
 
 // deleteVersion removes the version vid of a key, after check (when set)
 // accepts the current version.
-func (s *Store) deleteVersion(bucket, key, vid string, check func(*ObjectInfo) error) (DeleteResult, error) {
+func (s *Store) deleteVersion(bucket, key, vid string, check, checkVersion func(*ObjectInfo) error) (DeleteResult, error) {
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -298,6 +302,12 @@ func (s *Store) deleteVersion(bucket, key, vid string, check func(*ObjectInfo) e
 	}
 	if gone == nil {
 		return DeleteResult{VersionID: vid}, nil
+	}
+	if checkVersion != nil {
+		oi := gone.info(bucket, key)
+		if err := checkVersion(&oi); err != nil {
+			return DeleteResult{}, err
+		}
 	}
 	done := make([]bool, len(set))
 	n := 0

@@ -347,3 +347,47 @@ func TestConditionalDelete(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateNoncurrentVersionAndCheckVersion: a noncurrent version's
+// metadata is rewritten in place (same id, same order); a delete by id
+// that CheckVersion refuses changes nothing.
+func TestUpdateNoncurrentVersionAndCheckVersion(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ctx := context.Background()
+	data := randBytes(5, 150<<10)
+	v1 := ts.putV(t, "k", data, VersioningEnabled)
+	v2 := ts.putV(t, "k", []byte("two"), VersioningEnabled)
+	up, err := ts.UpdateObjectVersion(ctx, "bkt", "k", v1.VersionID, func(oi *ObjectInfo) error {
+		oi.Headers = map[string]string{"X-Amz-Object-Lock-Legal-Hold": "ON"}
+		return nil
+	})
+	if err != nil || up.VersionID != v1.VersionID || !up.ModTime.Equal(v1.ModTime) {
+		t.Fatalf("update of v1: %+v %v", up, err)
+	}
+	if got := ts.versions(t, ""); fmt.Sprint(got) != fmt.Sprint([]string{"k@" + v2.VersionID + "*", "k@" + v1.VersionID}) {
+		t.Fatalf("versions after the update: %v", got)
+	}
+	got, oi, err := ts.getV(t, "k", v1.VersionID)
+	if err != nil || !bytes.Equal(got, data) || oi.Headers["X-Amz-Object-Lock-Legal-Hold"] != "ON" {
+		t.Fatalf("v1 after the update: %+v %v", oi, err)
+	}
+	held := errors.New("held")
+	refuse := func(v *ObjectInfo) error {
+		if v.Headers["X-Amz-Object-Lock-Legal-Hold"] == "ON" {
+			return held
+		}
+		return nil
+	}
+	if _, err := ts.DeleteObjectVersion(ctx, "bkt", "k", DeleteOptions{VersionID: v1.VersionID, CheckVersion: refuse}); !errors.Is(err, held) {
+		t.Fatalf("delete of a held version: %v", err)
+	}
+	if _, err := ts.DeleteObjectVersion(ctx, "bkt", "k", DeleteOptions{VersionID: v2.VersionID, CheckVersion: refuse}); err != nil {
+		t.Fatalf("delete of a free version: %v", err)
+	}
+	if got := ts.versions(t, ""); fmt.Sprint(got) != fmt.Sprint([]string{"k@" + v1.VersionID + "*"}) {
+		t.Fatalf("versions at the end: %v", got)
+	}
+	if _, err := ts.UpdateObjectVersion(ctx, "bkt", "k", "0123456789abcdef0123456789abcdef", func(*ObjectInfo) error { return nil }); !errors.Is(err, ErrNoSuchVersion) {
+		t.Fatalf("update of an unknown version: %v", err)
+	}
+}
