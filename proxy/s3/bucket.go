@@ -60,7 +60,17 @@ func (q *request) dispatch() error {
 	case apiGetBucketEncryption:
 		return q.bucketErr(ErrNoSuchEncryption)
 	case apiGetObjectLockConfig:
-		return q.bucketErr(ErrNoSuchObjectLock)
+		return q.getObjectLockConfig() // objectlock.go
+	case apiPutObjectLockConfig:
+		return q.putObjectLockConfig()
+	case apiPutObjectRetention:
+		return q.putObjectRetention()
+	case apiGetObjectRetention:
+		return q.getObjectRetention()
+	case apiPutObjectLegalHold:
+		return q.putObjectLegalHold()
+	case apiGetObjectLegalHold:
+		return q.getObjectLegalHold()
 	case apiGetBucketWebsite:
 		return q.bucketErr(ErrNoSuchWebsite)
 	case apiGetBucketReplication:
@@ -239,7 +249,8 @@ func (q *request) listBuckets() error {
 }
 
 func (q *request) createBucket() error {
-	if strings.EqualFold(q.r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
+	lock := strings.EqualFold(q.r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true")
+	if lock && q.s.catalog == nil {
 		return ErrObjectLockNotImplemented
 	}
 	var cfg createBucketConfiguration
@@ -254,6 +265,11 @@ func (q *request) createBucket() error {
 	}
 	if err := q.makeBucket(); err != nil {
 		return err
+	}
+	if lock {
+		if err := q.enableObjectLock(); err != nil {
+			return err
+		}
 	}
 	q.w.Header().Set("Location", "/"+q.target.Bucket)
 	q.writeEmpty(http.StatusOK)
@@ -467,7 +483,7 @@ func (q *request) deleteObjects() error {
 		go func(i int, key, vid string) {
 			defer func() { <-sem; wg.Done() }()
 			results[i], errs[i] = q.s.store.DeleteObjectVersion(q.ctx, q.target.Bucket, key,
-				objectd.DeleteOptions{VersionID: vid, Versioning: versioning})
+				objectd.DeleteOptions{VersionID: vid, Versioning: versioning, CheckVersion: q.lockRefuses})
 		}(i, o.Key, o.VersionID)
 	}
 	wg.Wait()

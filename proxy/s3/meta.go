@@ -72,10 +72,6 @@ func refuseUnsupported(h http.Header) error {
 		h.Get("X-Amz-Copy-Source-Server-Side-Encryption-Customer-Algorithm") != "" {
 		return ErrSSECNotImplemented
 	}
-	if h.Get("X-Amz-Object-Lock-Mode") != "" || h.Get("X-Amz-Object-Lock-Retain-Until-Date") != "" ||
-		strings.EqualFold(h.Get("X-Amz-Object-Lock-Legal-Hold"), "ON") {
-		return ErrObjectLockNotImplemented
-	}
 	return nil
 }
 

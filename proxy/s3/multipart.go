@@ -39,6 +39,9 @@ func (q *request) createMultipartUpload() error {
 	if err := q.setObjectACL(h, &opts); err != nil { // acl.go
 		return err
 	}
+	if err := q.applyObjectLock(h, &opts); err != nil { // objectlock.go
+		return err
+	}
 	var alg checksum.Algorithm
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		if alg, err = checksum.Parse(v); err != nil {

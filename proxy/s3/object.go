@@ -66,6 +66,9 @@ func (q *request) putObject() error {
 	if err := q.setObjectACL(h, &opts); err != nil { // acl.go
 		return err
 	}
+	if err := q.applyObjectLock(h, &opts); err != nil { // objectlock.go
+		return err
+	}
 	if opts.ContentMD5, err = readContentMD5(h); err != nil {
 		return err
 	}
@@ -372,6 +375,9 @@ func (q *request) copyObject() error {
 		return err
 	}
 	if err := q.setObjectACL(h, &opts); err != nil { // acl.go: the source's ACL is not copied
+		return err
+	}
+	if err := q.applyObjectLock(h, &opts); err != nil { // nor its lock
 		return err
 	}
 	alg, want, err := copyChecksum(h, info)

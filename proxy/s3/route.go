@@ -22,6 +22,11 @@ const (
 	apiDeleteObjects           = "DeleteObjects"
 	apiGetBucketVersioning     = "GetBucketVersioning"
 	apiPutBucketVersioning     = "PutBucketVersioning"
+	apiPutObjectLockConfig     = "PutObjectLockConfiguration"
+	apiPutObjectRetention      = "PutObjectRetention"
+	apiGetObjectRetention      = "GetObjectRetention"
+	apiPutObjectLegalHold      = "PutObjectLegalHold"
+	apiGetObjectLegalHold      = "GetObjectLegalHold"
 	apiGetBucketPolicy         = "GetBucketPolicy"
 	apiGetBucketTagging        = "GetBucketTagging"
 	apiGetBucketCors           = "GetBucketCors"
@@ -233,6 +238,9 @@ func resolveBucket(method string, query url.Values) string {
 		if sub == "versioning" {
 			return apiPutBucketVersioning
 		}
+		if sub == "object-lock" {
+			return apiPutObjectLockConfig
+		}
 		if api := configAPI(method, sub); api != "" {
 			return api
 		}
@@ -275,7 +283,11 @@ func resolveObject(method string, query url.Values, header http.Header, has func
 			return apiUploadPart
 		case has("tagging"):
 			return apiPutObjectTagging
-		case has("acl"), has("retention"), has("legal-hold"):
+		case has("retention"):
+			return apiPutObjectRetention
+		case has("legal-hold"):
+			return apiPutObjectLegalHold
+		case has("acl"):
 			return apiNotImplemented
 		case copySource:
 			return apiCopyObject
@@ -289,6 +301,10 @@ func resolveObject(method string, query url.Values, header http.Header, has func
 			return apiGetObjectACL
 		case has("tagging"):
 			return apiGetObjectTagging
+		case has("retention"):
+			return apiGetObjectRetention
+		case has("legal-hold"):
+			return apiGetObjectLegalHold
 		}
 		return apiGetObject
 	case http.MethodHead:

@@ -86,6 +86,9 @@ func (q *request) putBucketVersioning() error {
 	if doc.MfaDelete != "" && doc.MfaDelete != "Disabled" {
 		return ErrMalformedXML
 	}
+	if _, locked := q.s.lockConfig(q.target.Bucket); locked && doc.Status != "Enabled" {
+		return errLockState
+	}
 	if err := q.s.catalog.SetBucketSetting(q.ctx, q.target.Bucket, versioningSetting, doc.Status); err != nil {
 		return err
 	}
@@ -148,7 +151,7 @@ func (q *request) deleteVersioned() error {
 		return err
 	}
 	res, err := q.s.store.DeleteObjectVersion(q.ctx, q.target.Bucket, q.target.Key,
-		objectd.DeleteOptions{VersionID: vid, Versioning: q.versioning()})
+		objectd.DeleteOptions{VersionID: vid, Versioning: q.versioning(), CheckVersion: q.lockRefuses})
 	if err != nil && !errors.Is(err, objectd.ErrNoSuchKey) {
 		return err
 	}
