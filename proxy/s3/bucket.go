@@ -71,6 +71,8 @@ func (q *request) dispatch() error {
 		return q.putObjectLegalHold()
 	case apiGetObjectLegalHold:
 		return q.getObjectLegalHold()
+	case apiGetObjectAttributes:
+		return q.getObjectAttributes() // attributes.go
 	case apiGetBucketWebsite:
 		return q.bucketErr(ErrNoSuchWebsite)
 	case apiGetBucketReplication:
@@ -416,12 +418,11 @@ func (q *request) listMultipartUploads() error {
 	if res.IsTruncated {
 		doc.NextKeyMarker, doc.NextUploadIDMarker = enc(res.NextKeyMarker), res.NextUploadIDMarker
 	}
-	o := q.owner()
 	doc.Uploads = make([]uploadItem, 0, len(res.Uploads))
 	for _, u := range res.Uploads {
 		alg, typ := uploadChecksum(u)
 		doc.Uploads = append(doc.Uploads, uploadItem{
-			Key: enc(u.Key), UploadID: u.UploadID, Initiator: o, Owner: o, StorageClass: "STANDARD",
+			Key: enc(u.Key), UploadID: u.UploadID,
 			Initiated: timeXML(u.Initiated), ChecksumAlgorithm: string(alg), ChecksumType: typ,
 		})
 	}

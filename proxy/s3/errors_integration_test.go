@@ -127,9 +127,12 @@ func TestErrorResponses(t *testing.T) {
 	if r := e.raw(http.MethodPut, "/newbucket", []byte("<CreateBucketConfiguration><LocationConstraint>us-east-1</LocationConstraint></CreateBucketConfiguration>"), nil); r.status != 200 {
 		t.Fatalf("CreateBucketConfiguration us-east-1: %d %s", r.status, r.body)
 	}
-	// A malformed version id, and a well-formed one that does not exist.
-	if r := e.raw(http.MethodGet, "/errs/k?versionId=abc", nil, nil); r.status != 400 || r.code != "InvalidArgument" {
+	// Version ids that name no version, and one that cannot be an id.
+	if r := e.raw(http.MethodGet, "/errs/k?versionId=abc", nil, nil); r.status != 404 || r.code != "NoSuchVersion" {
 		t.Fatalf("versionId=abc: %d %s", r.status, r.code)
+	}
+	if r := e.raw(http.MethodGet, "/errs/k?versionId=", nil, nil); r.status != 400 || r.code != "InvalidArgument" {
+		t.Fatalf("empty versionId: %d %s", r.status, r.code)
 	}
 	if r := e.raw(http.MethodGet, "/errs/k?versionId=0123456789abcdef0123456789abcdef", nil, nil); r.status != 404 || r.code != "NoSuchVersion" {
 		t.Fatalf("unknown versionId: %d %s", r.status, r.code)

@@ -23,6 +23,7 @@ const (
 	apiGetBucketVersioning     = "GetBucketVersioning"
 	apiPutBucketVersioning     = "PutBucketVersioning"
 	apiPutObjectLockConfig     = "PutObjectLockConfiguration"
+	apiGetObjectAttributes     = "GetObjectAttributes"
 	apiPutObjectRetention      = "PutObjectRetention"
 	apiGetObjectRetention      = "GetObjectRetention"
 	apiPutObjectLegalHold      = "PutObjectLegalHold"
@@ -301,6 +302,8 @@ func resolveObject(method string, query url.Values, header http.Header, has func
 			return apiGetObjectACL
 		case has("tagging"):
 			return apiGetObjectTagging
+		case has("attributes"):
+			return apiGetObjectAttributes
 		case has("retention"):
 			return apiGetObjectRetention
 		case has("legal-hold"):

@@ -1,10 +1,10 @@
 package s3
 
 import (
-	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/basaltstore/basalt/objectd"
 	"github.com/basaltstore/basalt/proxy/catalog"
@@ -96,8 +96,10 @@ func (q *request) putBucketVersioning() error {
 	return nil
 }
 
-// versionID returns the request's versionId parameter, checked: "null" or
-// a version id as the store makes them (32 hex digits).
+// versionID returns the request's versionId parameter, checked: an id
+// that names no version (the store's are "null" and 32 hex digits) is
+// NoSuchVersion when it is used; one that cannot be an id at all (empty,
+// too long, control characters) is refused here.
 func (q *request) versionID() (string, error) {
 	v, ok := q.query["versionId"]
 	if !ok {
@@ -107,10 +109,7 @@ func (q *request) versionID() (string, error) {
 }
 
 func checkVersionID(v string) (string, error) {
-	if v == objectd.NullVersionID {
-		return v, nil
-	}
-	if b, err := hex.DecodeString(v); err != nil || len(b) != 16 {
+	if v == "" || len(v) > 1024 || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "", ErrInvalidArgument.withMessage("Invalid version id specified")
 	}
 	return v, nil

@@ -65,8 +65,8 @@ func TestVersioningWithClients(t *testing.T) {
 	if _, err := read("0123456789abcdef0123456789abcdef"); minio.ToErrorResponse(err).Code != "NoSuchVersion" {
 		t.Fatalf("GET of an unknown version: %v", err)
 	}
-	if _, err := read("not-a-version"); minio.ToErrorResponse(err).Code != "InvalidArgument" {
-		t.Fatalf("GET of a malformed version id: %v", err)
+	if _, err := read("8d6e1b7a-0000-4000-8000-000000000000"); minio.ToErrorResponse(err).Code != "NoSuchVersion" {
+		t.Fatalf("GET of a version id of another shape: %v", err)
 	}
 
 	// A delete makes a marker; GET answers NoSuchKey with the marker's

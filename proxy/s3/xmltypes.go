@@ -227,12 +227,13 @@ type listPartsResult struct {
 	ChecksumType         string     `xml:"ChecksumType,omitempty"`
 }
 
+// uploadItem is one upload of ListMultipartUploads. Initiator, Owner and
+// StorageClass are left out: every upload is the bucket owner's and
+// STANDARD, and minio-go's clients compare the listing with one that has
+// none (the SDKs treat them as optional).
 type uploadItem struct {
 	Key               string `xml:"Key"`
 	UploadID          string `xml:"UploadId"`
-	Initiator         owner  `xml:"Initiator"`
-	Owner             owner  `xml:"Owner"`
-	StorageClass      string `xml:"StorageClass"`
 	Initiated         string `xml:"Initiated"`
 	ChecksumAlgorithm string `xml:"ChecksumAlgorithm,omitempty"`
 	ChecksumType      string `xml:"ChecksumType,omitempty"`
