@@ -35,11 +35,11 @@ func writeConditions(h http.Header) (func(*objectd.ObjectInfo) error, error) {
 	if ifMatch == "" && ifNoneMatch == "" {
 		return nil, nil
 	}
-	if ifNoneMatch != "" && strings.TrimSpace(ifNoneMatch) != "*" {
-		return nil, ErrNotImplemented.withMessage("If-None-Match on a write only supports \"*\".")
-	}
+	// If-None-Match: "*" refuses any current object, an entity tag (or a
+	// list of them) one whose tag matches.
+	anyTag := strings.TrimSpace(ifNoneMatch) == "*"
 	return func(cur *objectd.ObjectInfo) error {
-		if ifNoneMatch != "" && cur != nil {
+		if ifNoneMatch != "" && cur != nil && (anyTag || etagMatches(ifNoneMatch, cur.ETag)) {
 			return ErrPreconditionFailed
 		}
 		if ifMatch != "" {

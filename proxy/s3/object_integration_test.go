@@ -283,3 +283,28 @@ func TestConditionalGet(t *testing.T) {
 		t.Fatalf("suffix range = %q %q", b, aws.ToString(out.ContentRange))
 	}
 }
+
+// TestConditionalWriteWithEntityTags: If-None-Match with an entity tag
+// refuses a write over an object with that tag and allows others; If-Match
+// on a missing key is NoSuchKey, as AWS answers.
+func TestConditionalWriteWithEntityTags(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.mkBucket("cond")
+	first := e.put("cond", "k", "one")
+	opts := minio.PutObjectOptions{}
+	opts.SetMatchETagExcept(first.ETag)
+	if _, err := e.minio.PutObject(ctx, "cond", "k", strings.NewReader("two"), 3, opts); minio.ToErrorResponse(err).Code != "PreconditionFailed" {
+		t.Fatalf("If-None-Match with the current tag: %v", err)
+	}
+	opts = minio.PutObjectOptions{}
+	opts.SetMatchETagExcept("0123456789abcdef0123456789abcdef")
+	if _, err := e.minio.PutObject(ctx, "cond", "k", strings.NewReader("two"), 3, opts); err != nil {
+		t.Fatalf("If-None-Match with another tag: %v", err)
+	}
+	opts = minio.PutObjectOptions{}
+	opts.SetMatchETag("some-etag")
+	if _, err := e.minio.PutObject(ctx, "cond", "missing", strings.NewReader("x"), 1, opts); minio.ToErrorResponse(err).Code != "NoSuchKey" {
+		t.Fatalf("If-Match on a missing key: %v", err)
+	}
+}

@@ -73,7 +73,7 @@ func TestResolve(t *testing.T) {
 		{"GET", "/b/k?uploadId=u", "h", nil, "b", "k", apiListParts},
 		{"GET", "/b/k?acl", "h", nil, "b", "k", apiGetObjectACL},
 		{"GET", "/b/k?tagging", "h", nil, "b", "k", apiGetObjectTagging},
-		{"GET", "/b/k?attributes", "h", nil, "b", "k", apiNotImplemented},
+		{"GET", "/b/k?attributes", "h", nil, "b", "k", apiGetObjectAttributes},
 		{"HEAD", "/b/k", "h", nil, "b", "k", apiHeadObject},
 		{"DELETE", "/b/k", "h", nil, "b", "k", apiDeleteObject},
 		{"DELETE", "/b/k?uploadId=u", "h", nil, "b", "k", apiAbortMultipartUpload},
