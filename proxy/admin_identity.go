@@ -18,6 +18,8 @@ import (
 // projects) are looked up in the domain given by the "domain" parameter,
 // by default the default domain.
 //
+//	GET    identity/domains                      list domains
+//	POST   identity/domains?name=N               create a domain
 //	GET    identity/projects                     list projects
 //	POST   identity/projects?name=N              create a project
 //	DELETE identity/projects?name=N              delete a project (it must own no bucket)
@@ -67,11 +69,13 @@ func (p *Proxy) adminIdentity(w http.ResponseWriter, r *http.Request, what strin
 		}
 	}
 	q := r.URL.Query()
+	v := cat.View()
 	domain := q.Get("domain")
 	if domain == "" {
 		domain = raftmap.DefaultDomain
+	} else if d, ok := v.DomainByName(domain); ok {
+		domain = d.ID
 	}
-	v := cat.View()
 	fail := func(status int, code, msg string) {
 		writeJSON(w, status, map[string]string{"error": code, "message": msg})
 	}
@@ -111,6 +115,15 @@ func (p *Proxy) adminIdentity(w http.ResponseWriter, r *http.Request, what strin
 	ctx := r.Context()
 	now := time.Now().UTC()
 	switch what + " " + r.Method {
+	case "domains GET":
+		writeJSON(w, http.StatusOK, v.Domains())
+	case "domains POST":
+		d := raftmap.Domain{ID: catalog.NewID(), Name: q.Get("name"), Created: now}
+		if err := cat.Propose(ctx, raftmap.PutDomain{Domain: d}); err != nil {
+			failErr(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
 	case "projects GET":
 		out := []ProjectInfo{}
 		for _, pr := range v.Projects() {

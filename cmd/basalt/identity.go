@@ -62,6 +62,22 @@ func newIdentityCmds(stdout io.Writer, f *adminFlags, client func() (*adminapi.C
 		}}
 	}
 
+	var domains []struct{ ID, Name string }
+	domainCmd := group("domain", "Create and list domains (namespaces of projects and users)",
+		&cobra.Command{Use: "create NAME", Short: "Create a domain", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, a []string) error {
+			var d struct{ ID, Name string }
+			if err := call(cmd, http.MethodPost, "domains", q("name", a[0]), nil, &d); err != nil {
+				return err
+			}
+			return show(d, "ID\tNAME", func(w io.Writer) { fmt.Fprintf(w, "%s\t%s\n", d.ID, d.Name) })
+		}},
+		listCmd("domains", &domains, "ID\tNAME", func(w io.Writer) {
+			for _, d := range domains {
+				fmt.Fprintf(w, "%s\t%s\n", d.ID, d.Name)
+			}
+		}),
+	)
+
 	var projects []proxy.ProjectInfo
 	project := group("project", "Create, list and delete projects (they own buckets and Swift accounts)",
 		&cobra.Command{Use: "create NAME", Short: "Create a project", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, a []string) error {
@@ -149,5 +165,5 @@ func newIdentityCmds(stdout io.Writer, f *adminFlags, client func() (*adminapi.C
 			return call(cmd, http.MethodDelete, "keys", q("access_key", a[0]), nil, nil)
 		}},
 	)
-	return []*cobra.Command{project, user, role, key}
+	return []*cobra.Command{domainCmd, project, user, role, key}
 }

@@ -256,3 +256,36 @@ func TestSwiftAndS3ShareObjects(t *testing.T) {
 		t.Fatalf("revoked token: %d", r.StatusCode)
 	}
 }
+
+// TestDomainsKeepNamesApart: a domain made with `basalt admin domain`
+// holds its own projects and users; Keystone finds them by the domain's
+// name, and the same names elsewhere are other records.
+func TestDomainsKeepNamesApart(t *testing.T) {
+	srv := testserver.Start(t, testserver.Options{})
+	adminRun(t, srv, "domain", "create", "eng")
+	adminRun(t, srv, "project", "create", "web", "--domain", "eng")
+	adminRun(t, srv, "user", "create", "ann", "--password", "ann-secret-1", "--project", "web", "--domain", "eng")
+	adminRun(t, srv, "role", "add", "ann", "web", "member", "--domain", "eng")
+	if out := adminRun(t, srv, "domain", "list"); !strings.Contains(out, "eng") || !strings.Contains(out, "Default") {
+		t.Fatalf("domain list:\n%s", out)
+	}
+	token := func(domain string) int {
+		body := `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"ann","domain":{"name":"` + domain +
+			`"},"password":"ann-secret-1"}}},"scope":{"project":{"name":"web","domain":{"name":"` + domain + `"}}}}}`
+		resp, err := http.Post(srv.Endpoint()+"/v3/auth/tokens", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := token("eng"); got != http.StatusCreated {
+		t.Fatalf("token in domain eng: %d", got)
+	}
+	if got := token("Default"); got != http.StatusUnauthorized {
+		t.Fatalf("the same names in the default domain: %d", got)
+	}
+	if _, errOut, err := basaltAdmin(t, srv, rootEnv(srv), "domain", "create", "eng"); err == nil || !strings.Contains(errOut, "exists") {
+		t.Fatalf("a second domain eng: %v %s", err, errOut)
+	}
+}
