@@ -33,8 +33,9 @@ type LifecycleReport struct {
 // rule's prefix initiated at least AbortIncompleteMultipartUpload
 // DaysAfterInitiation ago. Ages count whole days of 24 hours from the
 // modification time (S3 rounds the expiry up to the next midnight UTC;
-// Basalt does not). The versioning actions (NoncurrentVersionExpiration,
-// ExpiredObjectDeleteMarker) are not applied.
+// Basalt does not). In versioned buckets the versioning actions apply too
+// (NoncurrentVersionExpiration, ExpiredObjectDeleteMarker; see
+// lifecycle_versions.go).
 //
 // It lists through the store a page at a time, so its memory is bounded by
 // a page. A bucket whose pass fails is reported in the joined error and the
@@ -72,6 +73,9 @@ func (s *Server) ApplyLifecycle(ctx context.Context, now time.Time) (LifecycleRe
 		err = s.expireObjects(ctx, b.Name, rules, now, &rep)
 		if err == nil {
 			err = s.abortUploads(ctx, b.Name, rules, now, &rep)
+		}
+		if err == nil && s.versioningOf(b.Name) != objectd.Unversioned {
+			err = s.expireVersions(ctx, b.Name, rules, now, &rep) // lifecycle_versions.go
 		}
 		if err != nil && !errors.Is(err, objectd.ErrNoSuchBucket) {
 			if ctx.Err() != nil {

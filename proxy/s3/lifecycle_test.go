@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/lifecycle"
 
 	"github.com/basaltstore/basalt/objectd"
+	"github.com/minio/minio-go/v7"
 )
 
 // lifecycleDoc is a configuration with every kind of rule, written in the
@@ -391,5 +394,74 @@ func TestApplyLifecyclePages(t *testing.T) {
 	res, err := e.store.ListObjects(ctx, "pages", objectd.ListOptions{MaxKeys: 10})
 	if err != nil || len(res.Objects) != 1 || res.Objects[0].Key != "q/kept" {
 		t.Fatalf("left: %+v, %v", res.Objects, err)
+	}
+}
+
+// TestApplyLifecycleVersions: in a versioned bucket, noncurrent versions
+// go NoncurrentDays after they became noncurrent (the newest ones kept as
+// NewerNoncurrentVersions says), a delete marker left alone goes with
+// ExpiredObjectDeleteMarker, and a legal hold keeps a version.
+func TestApplyLifecycleVersions(t *testing.T) {
+	e := newConfigEnv(t)
+	ctx := context.Background()
+	e.mkBucket("hist")
+	if err := e.minio.EnableVersioning(ctx, "hist"); err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	t0 := time.Now().UTC()
+	for i := 0; i < 4; i++ { // v0 .. v3, a day apart; v3 current
+		e.putAt(t0.Add(time.Duration(i)*day), "hist", "logs/a", fmt.Sprintf("v%d", i), "")
+	}
+	e.clock.Set(t0.Add(4 * day))
+	e.putAt(t0.Add(4*day), "hist", "tmp/gone", "x", "")
+	if _, err := e.aws.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String("hist"), Key: aws.String("tmp/gone")}); err != nil {
+		t.Fatal(err)
+	}
+	lv, _ := e.aws.ListObjectVersions(ctx, &awss3.ListObjectVersionsInput{Bucket: aws.String("hist"), Prefix: aws.String("tmp/")})
+	for _, v := range lv.Versions { // leave only the marker
+		if _, err := e.aws.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String("hist"), Key: v.Key, VersionId: v.VersionId}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := `<LifecycleConfiguration>` +
+		`<Rule><ID>old</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status><NoncurrentVersionExpiration><NoncurrentDays>2</NoncurrentDays><NewerNoncurrentVersions>1</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>` +
+		`<Rule><ID>markers</ID><Filter><Prefix>tmp/</Prefix></Filter><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration></Rule>` +
+		`</LifecycleConfiguration>`
+	if r := e.raw(http.MethodPut, "/hist?lifecycle", []byte(doc), xmlHeaders(doc)); r.status != http.StatusOK {
+		t.Fatalf("PUT lifecycle: %d %s %s", r.status, r.code, r.body)
+	}
+	// At t0+5d, v2 has been noncurrent for 2 days (since v3), v1 for 3,
+	// v0 for 4: v2 is kept as the newest noncurrent one, v1 and v0 go, and
+	// so does the lone marker.
+	rep, err := e.lifecycle.ApplyLifecycle(ctx, t0.Add(5*day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv, err = e.aws.ListObjectVersions(ctx, &awss3.ListObjectVersionsInput{Bucket: aws.String("hist")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, v := range lv.Versions {
+		left = append(left, aws.ToString(v.Key))
+	}
+	if len(lv.Versions) != 2 || len(lv.DeleteMarkers) != 0 || rep.Expired != 3 {
+		t.Fatalf("after the pass: versions %v, markers %d, report %+v", left, len(lv.DeleteMarkers), rep)
+	}
+	for _, want := range []string{"v3", "v2"} {
+		found := false
+		for _, v := range lv.Versions {
+			o, err := e.minio.GetObject(ctx, "hist", "logs/a", minio.GetObjectOptions{VersionID: aws.ToString(v.VersionId)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(o)
+			o.Close()
+			found = found || string(b) == want
+		}
+		if !found {
+			t.Fatalf("version %s did not survive", want)
+		}
 	}
 }
