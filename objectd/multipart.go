@@ -64,9 +64,12 @@ func (s *Store) NewMultipartUpload(ctx context.Context, bucket, key string, opts
 		}
 		algo = string(a)
 	}
-	id := newID()
+	// Uploads of a key list in the order they began, as S3 lists them:
+	// the id starts with the time.
+	now := s.now()
+	id := fmt.Sprintf("%016x", uint64(now)) + newID()[:16]
 	up := &record{
-		ModTime:           s.now(),
+		ModTime:           now,
 		VersionID:         id,
 		ContentType:       opts.ContentType,
 		Headers:           opts.Headers,
