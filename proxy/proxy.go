@@ -48,6 +48,9 @@ type Config struct {
 	// Catalog holds users, projects, access keys and the buckets' owners;
 	// nil serves the root credential alone, over every bucket.
 	Catalog *catalog.Catalog
+	// MasterKey (32 bytes) wraps the data keys of SSE-S3 objects; nil
+	// refuses SSE-S3 (see s3.Config.MasterKey).
+	MasterKey []byte
 }
 
 // Errors of New.
@@ -99,6 +102,7 @@ func New(cfg Config) (*Proxy, error) {
 		Logger:    cfg.Logger,
 		Catalog:   cfg.Catalog,
 		Principal: keys.principal,
+		MasterKey: cfg.MasterKey,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)

@@ -190,6 +190,8 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"voter: carries a vote in the catalog's Raft group (run 3 or 5); storage: receives the catalog without a vote")
 	f.DurationVar(&cfg.LifecycleEvery, "lifecycle-interval", cfg.LifecycleEvery,
 		"how often the buckets' lifecycle rules (expiration, aborting old uploads) are applied; 0: never")
+	f.StringVar(&cfg.SSEMasterKey, "sse-master-key-file", cfg.SSEMasterKey,
+		"file holding the SSE-S3 master key (64 hex digits); empty: one kept in the catalog, generated once, the same on every node")
 	f.StringVar(&cfg.Zone, "zone", cfg.Zone,
 		"this node's failure domain (rack, room, availability zone): the ring spreads each object's shards over zones first")
 	f.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret,

@@ -78,7 +78,7 @@ func (q *request) getObjectAttributes() error {
 	q.w.Header().Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 	doc := getObjectAttributesResponse{Xmlns: s3Namespace}
 	if want["ETag"] {
-		doc.ETag = info.ETag
+		doc.ETag = clientETag(info)
 	}
 	if want["StorageClass"] {
 		doc.StorageClass = "STANDARD"

@@ -58,7 +58,11 @@ func (q *request) dispatch() error {
 	case apiPutBucketVersioning:
 		return q.putBucketVersioning()
 	case apiGetBucketEncryption:
-		return q.bucketErr(ErrNoSuchEncryption)
+		return q.getBucketEncryption() // sse.go
+	case apiPutBucketEncryption:
+		return q.putBucketEncryption()
+	case apiDeleteBucketEncryption:
+		return q.deleteBucketEncryption()
 	case apiGetObjectLockConfig:
 		return q.getObjectLockConfig() // objectlock.go
 	case apiPutObjectLockConfig:
@@ -338,7 +342,7 @@ func (q *request) listObjects(v2 bool) error {
 	contents := make([]objectItem, 0, len(res.Objects))
 	for _, o := range res.Objects {
 		item := objectItem{
-			Key: enc(o.Key), LastModified: timeXML(o.ModTime), ETag: quote(o.ETag),
+			Key: enc(o.Key), LastModified: timeXML(o.ModTime), ETag: quote(clientETag(o)),
 			Size: o.Size, StorageClass: "STANDARD", Owner: ownerPtr,
 		}
 		if o.Checksum.Algorithm != "" {

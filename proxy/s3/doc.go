@@ -30,6 +30,16 @@
 // rules (cors.go). ApplyLifecycle carries out the lifecycle rules when its
 // caller asks, a listing page at a time (lifecycle_apply.go).
 //
+// Server-side encryption (sse.go): SSE-C (the client's key, never stored;
+// a salted HMAC of it checks every read) and SSE-S3 (Config.MasterKey),
+// per request or as the bucket's default. Bodies are encrypted here,
+// before the store sees them, with AES-256-CTR under a random per-object
+// data key wrapped with AES-256-GCM; sizes are kept, and ranges and parts
+// decrypt from their own counter. CTR gives no integrity of its own: the
+// store's per-block CRC32C catches corruption of the stored ciphertext.
+// SSE-C is accepted over plain HTTP, which AWS refuses: behind a
+// TLS-terminating proxy the server cannot tell.
+//
 // Concurrency: a Server holds only its configuration; Serve and
 // ApplyLifecycle may be called from any number of goroutines at once.
 package s3

@@ -59,20 +59,7 @@ func readObjectMeta(h http.Header) (objectd.PutOptions, error) {
 	if size > objectd.MaxUserMetaBytes {
 		return opts, ErrMetadataTooLarge
 	}
-	if err := refuseUnsupported(h); err != nil {
-		return opts, err
-	}
 	return opts, nil
-}
-
-// refuseUnsupported fails requests whose headers ask for something this
-// server would otherwise silently not do.
-func refuseUnsupported(h http.Header) error {
-	if h.Get("X-Amz-Server-Side-Encryption-Customer-Algorithm") != "" ||
-		h.Get("X-Amz-Copy-Source-Server-Side-Encryption-Customer-Algorithm") != "" {
-		return ErrSSECNotImplemented
-	}
-	return nil
 }
 
 // stripAWSChunked removes the "aws-chunked" coding from a Content-Encoding
@@ -100,11 +87,11 @@ func setObjectHeaders(h http.Header, info objectd.ObjectInfo) {
 		ct = defaultContentType
 	}
 	h.Set("Content-Type", ct)
-	h.Set("ETag", quote(info.ETag))
+	h.Set("ETag", quote(clientETag(info)))
 	h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 	h.Set("Accept-Ranges", "bytes")
 	for name, v := range info.Headers {
-		if k := http.CanonicalHeaderKey(name); k == internalChecksumType || k == taggingHeader || aclHeader(k) {
+		if k := http.CanonicalHeaderKey(name); k == internalChecksumType || k == taggingHeader || aclHeader(k) || isSSEHeader(k) {
 			continue
 		}
 		h.Set(name, v)
@@ -152,7 +139,7 @@ func optionsFromInfo(info objectd.ObjectInfo) objectd.PutOptions {
 	if len(info.Headers) > 0 {
 		opts.Headers = make(map[string]string, len(info.Headers))
 		for k, v := range info.Headers {
-			if http.CanonicalHeaderKey(k) == internalChecksumType {
+			if http.CanonicalHeaderKey(k) == internalChecksumType || isSSEHeader(k) {
 				continue
 			}
 			opts.Headers[k] = v

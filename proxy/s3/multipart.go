@@ -2,6 +2,7 @@ package s3
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,6 +31,14 @@ func uploadChecksum(u objectd.UploadInfo) (checksum.Algorithm, string) {
 func (q *request) createMultipartUpload() error {
 	h := q.r.Header
 	opts, err := readObjectMeta(h)
+	if err != nil {
+		return err
+	}
+	enc, err := q.writeEncryption(h) // sse.go
+	if err != nil {
+		return err
+	}
+	k, err := q.newKey(enc, &opts)
 	if err != nil {
 		return err
 	}
@@ -76,6 +85,7 @@ func (q *request) createMultipartUpload() error {
 	if err != nil {
 		return err
 	}
+	setSSEResponse(q.w.Header(), k)
 	if alg != "" {
 		q.w.Header().Set("X-Amz-Checksum-Algorithm", string(alg))
 		q.w.Header().Set("X-Amz-Checksum-Type", typ)
@@ -119,6 +129,10 @@ func (q *request) uploadPart() error {
 	if err != nil {
 		return err
 	}
+	ck, err := parseCustomerKey(h, false) // sse.go
+	if err != nil {
+		return err
+	}
 	want, err := readBodyChecksum(h)
 	if err != nil {
 		return err
@@ -134,22 +148,29 @@ func (q *request) uploadPart() error {
 	// is (a checksum of another algorithm than the upload's is refused at
 	// completion). Only a part without one needs the upload's algorithm,
 	// to compute it.
-	id := q.query.Get("uploadId")
+	// The upload is looked up in any case: it says how the part is
+	// encrypted.
 	var alg checksum.Algorithm
+	id, up, err := q.upload()
+	if err != nil {
+		return err
+	}
 	if want == nil {
-		var up objectd.UploadInfo
-		if id, up, err = q.upload(); err != nil {
-			return err
-		}
 		alg, _ = uploadChecksum(up)
 	}
+	k, err := q.s.openObjectKey(up.Options.Headers, ck)
+	if err != nil {
+		return err
+	}
 	body, sum := verifiedBody(q.requestBody(), want, alg, q.auth.Trailer)
+	rd, storeMD5 := sealBody(body, size, k, n, md5sum, nil)
 	part, err := q.s.store.PutObjectPart(q.ctx, q.target.Bucket, q.target.Key, id, n,
-		&exactReader{r: body, n: size}, size, objectd.PutOptions{ContentMD5: md5sum, Checksum: sum})
+		rd, size, objectd.PutOptions{ContentMD5: storeMD5, Checksum: sum})
 	if err != nil {
 		return err
 	}
 	q.w.Header().Set("ETag", quote(part.ETag))
+	setSSEResponse(q.w.Header(), k)
 	cs := q.partDone(part, sum)
 	if cs.Value != "" {
 		a, err := checksum.Parse(cs.Algorithm)
@@ -171,17 +192,26 @@ func (q *request) uploadPartCopy() error {
 	if err != nil {
 		return err
 	}
-	if err := refuseUnsupported(h); err != nil {
+	ck, err := parseCustomerKey(h, false) // sse.go
+	if err != nil {
+		return err
+	}
+	srcCK, err := parseCustomerKey(h, true)
+	if err != nil {
 		return err
 	}
 	id, up, err := q.upload()
 	if err != nil {
 		return err
 	}
+	k, err := q.s.openObjectKey(up.Options.Headers, ck)
+	if err != nil {
+		return err
+	}
 	conds := readConditions(h, "X-Amz-Copy-Source-")
 	rangeHeader := h.Get("X-Amz-Copy-Source-Range")
 	sel := func(info objectd.ObjectInfo) (int64, int64, error) {
-		if conds.evaluate(info.ETag, info.ModTime) != condOK {
+		if conds.evaluate(clientETag(info), info.ModTime) != condOK {
 			return 0, 0, ErrPreconditionFailed
 		}
 		if rangeHeader == "" {
@@ -194,7 +224,7 @@ func (q *request) uploadPartCopy() error {
 			return err
 		}
 	}
-	info, rc, _, length, err := q.fetch(src.Bucket, src.Key, src.VersionID, sel, false)
+	info, rc, off, length, err := q.fetch(src.Bucket, src.Key, src.VersionID, sel, false)
 	if err != nil {
 		if errors.Is(err, objectd.ErrDeleteMarker) {
 			return ErrInvalidRequest.withMessage("The source of a copy request may not specifically refer to a delete marker by version id.")
@@ -205,16 +235,26 @@ func (q *request) uploadPartCopy() error {
 		q.w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
 	defer rc.Close()
-	if length > objectd.MaxPartSize {
-		return ErrEntityTooLarge
-	}
-	alg, _ := uploadChecksum(up)
-	body, sum := verifiedBody(rc, nil, alg, nil)
-	part, err := q.s.store.PutObjectPart(q.ctx, q.target.Bucket, q.target.Key, id, n,
-		&exactReader{r: body, n: length}, length, objectd.PutOptions{Checksum: sum})
+	srcK, err := q.s.openObjectKey(info.Headers, srcCK)
 	if err != nil {
 		return err
 	}
+	if length > objectd.MaxPartSize {
+		return ErrEntityTooLarge
+	}
+	var plain io.Reader = rc
+	if srcK != nil {
+		plain = srcK.decrypt(rc, info, off)
+	}
+	alg, _ := uploadChecksum(up)
+	body, sum := verifiedBody(plain, nil, alg, nil)
+	rd, _ := sealBody(body, length, k, n, nil, nil)
+	part, err := q.s.store.PutObjectPart(q.ctx, q.target.Bucket, q.target.Key, id, n,
+		rd, length, objectd.PutOptions{Checksum: sum})
+	if err != nil {
+		return err
+	}
+	setSSEResponse(q.w.Header(), k)
 	q.writeXML(http.StatusOK, copyPartResult{
 		Xmlns: s3Namespace, ETag: quote(part.ETag), LastModified: timeXML(part.ModTime),
 		checksumFields: checksumXML(q.partDone(part, sum)),
@@ -357,6 +397,7 @@ func (q *request) completeMultipartUpload() error {
 		return err
 	}
 	q.setVersionHeaders(q.w.Header(), info, false)
+	setSSEStoredResponse(q.w.Header(), info.Headers) // sse.go
 	cs := info.Checksum
 	if cs.Value == "" {
 		cs = final

@@ -39,14 +39,14 @@ func writeConditions(h http.Header) (func(*objectd.ObjectInfo) error, error) {
 	// list of them) one whose tag matches.
 	anyTag := strings.TrimSpace(ifNoneMatch) == "*"
 	return func(cur *objectd.ObjectInfo) error {
-		if ifNoneMatch != "" && cur != nil && (anyTag || etagMatches(ifNoneMatch, cur.ETag)) {
+		if ifNoneMatch != "" && cur != nil && (anyTag || etagMatches(ifNoneMatch, clientETag(*cur))) {
 			return ErrPreconditionFailed
 		}
 		if ifMatch != "" {
 			if cur == nil {
 				return ErrNoSuchKey
 			}
-			if !etagMatches(ifMatch, cur.ETag) {
+			if !etagMatches(ifMatch, clientETag(*cur)) {
 				return ErrPreconditionFailed
 			}
 		}
@@ -57,6 +57,10 @@ func writeConditions(h http.Header) (func(*objectd.ObjectInfo) error, error) {
 func (q *request) putObject() error {
 	h := q.r.Header
 	opts, err := readObjectMeta(h)
+	if err != nil {
+		return err
+	}
+	enc, err := q.writeEncryption(h) // sse.go
 	if err != nil {
 		return err
 	}
@@ -89,12 +93,19 @@ func (q *request) putObject() error {
 	body, sum := verifiedBody(q.requestBody(), want, defaultAlgorithm(want, ""), q.auth.Trailer)
 	opts.Checksum = sum
 	opts.Versioning = q.versioning()
-	info, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: size}, size, opts)
+	k, err := q.newKey(enc, &opts)
+	if err != nil {
+		return err
+	}
+	rd, storeMD5 := sealBody(body, size, k, 1, opts.ContentMD5, plainETagSetter(k, opts.Headers))
+	opts.ContentMD5 = storeMD5
+	info, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, rd, size, opts)
 	if err != nil {
 		return err
 	}
 	hd := q.w.Header()
-	hd.Set("ETag", quote(info.ETag))
+	hd.Set("ETag", quote(clientETag(info)))
+	setSSEResponse(hd, k)
 	q.setVersionHeaders(hd, info, false)
 	cs := info.Checksum
 	if cs.Value == "" && sum != nil {
@@ -167,6 +178,13 @@ func partRange(info objectd.ObjectInfo, n int) (int64, int64, error) {
 // getObject answers GetObject, or HeadObject when head is set.
 func (q *request) getObject(head bool) error {
 	h := q.r.Header
+	if err := refuseSSEOnRead(h); err != nil { // sse.go
+		return err
+	}
+	ck, err := parseCustomerKey(h, false)
+	if err != nil {
+		return err
+	}
 	conds := readConditions(h, "")
 	rangeHeader := h.Get("Range")
 	rng, hasRange := parseRange(rangeHeader)
@@ -184,7 +202,7 @@ func (q *request) getObject(head bool) error {
 	// Conditions come before the range: a failed precondition is answered
 	// even when the range is not satisfiable.
 	checkConds := func(info objectd.ObjectInfo) error {
-		switch conds.evaluate(info.ETag, info.ModTime) {
+		switch conds.evaluate(clientETag(info), info.ModTime) {
 		case condPreconditionFailed:
 			return ErrPreconditionFailed
 		case condNotModified:
@@ -219,7 +237,7 @@ func (q *request) getObject(head bool) error {
 		defer rc.Close()
 	}
 	if errors.Is(err, errNotModified) {
-		hd.Set("ETag", quote(info.ETag))
+		hd.Set("ETag", quote(clientETag(info)))
 		hd.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 		q.w.WriteHeader(http.StatusNotModified)
 		return nil
@@ -227,7 +245,12 @@ func (q *request) getObject(head bool) error {
 	if err != nil {
 		return q.versionErr(info, err) // versioning.go
 	}
+	k, err := q.s.openObjectKey(info.Headers, ck) // sse.go
+	if err != nil {
+		return err
+	}
 	setObjectHeaders(hd, info)
+	setSSEResponse(hd, k)
 	_, asked := q.query["versionId"]
 	q.setVersionHeaders(hd, info, asked)
 	if partNumber == 0 {
@@ -262,7 +285,11 @@ func (q *request) getObject(head bool) error {
 	}
 	bp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bp)
-	written, err := io.CopyBuffer(q.w, io.LimitReader(rc, n), *bp)
+	var body io.Reader = rc
+	if k != nil {
+		body = k.decrypt(rc, info, off)
+	}
+	written, err := io.CopyBuffer(q.w, io.LimitReader(body, n), *bp)
 	if err != nil || written != n {
 		// The status line is out: the short body (Content-Length is set)
 		// makes the connection close, which the client sees as an error.
@@ -329,7 +356,16 @@ func (q *request) copyObject() error {
 	default:
 		return ErrInvalidMetadataDirective
 	}
-	if src.Bucket == q.target.Bucket && src.Key == q.target.Key && directive != "REPLACE" && src.VersionID == "" {
+	enc, err := q.writeEncryption(h) // sse.go
+	if err != nil {
+		return err
+	}
+	srcCK, err := parseCustomerKey(h, true)
+	if err != nil {
+		return err
+	}
+	explicitSSE := h.Get(hdrSSE) != "" || h.Get(hdrSSECAlg) != ""
+	if src.Bucket == q.target.Bucket && src.Key == q.target.Key && directive != "REPLACE" && src.VersionID == "" && !explicitSSE {
 		return ErrCopyToItself
 	}
 	var opts objectd.PutOptions
@@ -337,8 +373,6 @@ func (q *request) copyObject() error {
 		if opts, err = readObjectMeta(h); err != nil {
 			return err
 		}
-	} else if err := refuseUnsupported(h); err != nil {
-		return err
 	}
 	if opts.Check, err = writeConditions(h); err != nil {
 		return err
@@ -357,10 +391,14 @@ func (q *request) copyObject() error {
 		return q.versionErr(info, err)
 	}
 	defer rc.Close()
+	srcK, err := q.s.openObjectKey(info.Headers, srcCK)
+	if err != nil {
+		return err
+	}
 	if src.VersionID != "" || q.bucketVersioning(src.Bucket) != objectd.Unversioned {
 		q.w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
-	if conds.evaluate(info.ETag, info.ModTime) != condOK {
+	if conds.evaluate(clientETag(info), info.ModTime) != condOK {
 		return ErrPreconditionFailed
 	}
 	if info.Size > objectd.MaxPartSize {
@@ -384,21 +422,34 @@ func (q *request) copyObject() error {
 	if err != nil {
 		return err
 	}
-	body, sum := verifiedBody(rc, want, defaultAlgorithm(want, alg), nil)
+	var plain io.Reader = rc
+	if srcK != nil {
+		plain = srcK.decrypt(rc, info, 0)
+	}
+	body, sum := verifiedBody(plain, want, defaultAlgorithm(want, alg), nil)
 	opts.Checksum = sum
-	opts.ContentMD5 = sourceMD5(info)
+	if srcK == nil || srcK.kind == kindS3 {
+		opts.ContentMD5 = sourceMD5(withClientETag(info))
+	}
 	opts.Versioning = q.versioning()
-	out, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, &exactReader{r: body, n: info.Size}, info.Size, opts)
+	k, err := q.newKey(enc, &opts)
+	if err != nil {
+		return err
+	}
+	rd, storeMD5 := sealBody(body, info.Size, k, 1, opts.ContentMD5, plainETagSetter(k, opts.Headers))
+	opts.ContentMD5 = storeMD5
+	out, err := q.s.store.PutObject(q.ctx, q.target.Bucket, q.target.Key, rd, info.Size, opts)
 	if err != nil {
 		return err
 	}
 	q.setVersionHeaders(q.w.Header(), out, false)
+	setSSEResponse(q.w.Header(), k)
 	cs := out.Checksum
 	if cs.Value == "" && sum != nil {
 		cs = sum()
 	}
 	doc := copyObjectResult{
-		Xmlns: s3Namespace, ETag: quote(out.ETag), LastModified: timeXML(out.ModTime),
+		Xmlns: s3Namespace, ETag: quote(clientETag(out)), LastModified: timeXML(out.ModTime),
 		checksumFields: checksumXML(cs),
 	}
 	if cs.Value != "" {

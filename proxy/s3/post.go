@@ -157,9 +157,20 @@ func (q *request) postObject() error {
 		return err
 	}
 
+	// Encryption as the form's fields or the bucket's default say (sse.go).
+	enc, err := q.writeEncryption(h)
+	if err != nil {
+		return err
+	}
 	body, sum := verifiedBody(spool.f, want, defaultAlgorithm(want, alg), nil)
 	opts.Checksum = sum
-	info, err := q.s.store.PutObject(q.ctx, bucket, key, &exactReader{r: body, n: size}, size, opts)
+	k, err := q.newKey(enc, &opts)
+	if err != nil {
+		return err
+	}
+	rd, storeMD5 := sealBody(body, size, k, 1, opts.ContentMD5, plainETagSetter(k, opts.Headers))
+	opts.ContentMD5 = storeMD5
+	info, err := q.s.store.PutObject(q.ctx, bucket, key, &exactReader{r: rd, n: size}, size, opts)
 	if err != nil {
 		return err
 	}
@@ -167,7 +178,7 @@ func (q *request) postObject() error {
 	if cs.Value == "" && sum != nil {
 		cs = sum()
 	}
-	q.answerPost(form, key, info.ETag, cs)
+	q.answerPost(form, key, clientETag(info), cs)
 	return nil
 }
 

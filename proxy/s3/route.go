@@ -33,6 +33,8 @@ const (
 	apiGetBucketCors           = "GetBucketCors"
 	apiGetBucketLifecycle      = "GetBucketLifecycleConfiguration"
 	apiGetBucketEncryption     = "GetBucketEncryption"
+	apiPutBucketEncryption     = "PutBucketEncryption"
+	apiDeleteBucketEncryption  = "DeleteBucketEncryption"
 	apiGetObjectLockConfig     = "GetObjectLockConfiguration"
 	apiGetBucketACL            = "GetBucketAcl"
 	apiGetBucketWebsite        = "GetBucketWebsite"
@@ -242,6 +244,9 @@ func resolveBucket(method string, query url.Values) string {
 		if sub == "object-lock" {
 			return apiPutObjectLockConfig
 		}
+		if sub == "encryption" {
+			return apiPutBucketEncryption
+		}
 		if api := configAPI(method, sub); api != "" {
 			return api
 		}
@@ -252,7 +257,9 @@ func resolveBucket(method string, query url.Values) string {
 		switch sub {
 		case "":
 			return apiDeleteBucket
-		case "policy", "encryption", "website",
+		case "encryption":
+			return apiDeleteBucketEncryption
+		case "policy", "website",
 			"replication", "publicAccessBlock", "ownershipControls":
 			return apiDeleteBucketSubresource
 		}

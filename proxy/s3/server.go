@@ -51,6 +51,10 @@ type Config struct {
 	// Principal resolves a verified access key to who it acts as; needed
 	// with Catalog.
 	Principal func(accessKey string) (identity.Principal, error)
+	// MasterKey (32 bytes) wraps the data keys of SSE-S3 objects (see
+	// sse.go). Nil: SSE-S3 requests and bucket default encryption are
+	// refused (501 NotImplemented); SSE-C works without it.
+	MasterKey []byte
 }
 
 // Errors of New.
@@ -71,6 +75,7 @@ type Server struct {
 	spoolDir  string
 	catalog   *catalog.Catalog
 	principal func(accessKey string) (identity.Principal, error)
+	masterKey []byte
 }
 
 // New makes a Server from cfg, filling in defaults.
@@ -81,7 +86,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Verifier == nil {
 		return nil, ErrNoVerifier
 	}
+	if cfg.MasterKey != nil && len(cfg.MasterKey) != MasterKeySize {
+		return nil, ErrBadMasterKey
+	}
 	s := &Server{
+		masterKey: cfg.MasterKey,
 		store:     cfg.Store,
 		verifier:  cfg.Verifier,
 		region:    cfg.Region,

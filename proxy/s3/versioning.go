@@ -236,7 +236,7 @@ func (q *request) listVersions() error {
 			e.XMLName.Local = "DeleteMarker"
 		} else {
 			size := v.Size
-			e.ETag, e.Size, e.StorageClass = quote(v.ETag), &size, "STANDARD"
+			e.ETag, e.Size, e.StorageClass = quote(clientETag(v)), &size, "STANDARD"
 		}
 		doc.Entries = append(doc.Entries, e)
 	}

@@ -48,6 +48,7 @@ type Config struct {
 	Zone            string        // --zone: this node's failure domain in the cluster map
 	LifecycleEvery  time.Duration // --lifecycle-interval: how often buckets' lifecycle rules are applied; 0: never
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
+	SSEMasterKey    string        // --sse-master-key-file: file of 64 hex digits; empty: the catalog's, generated once
 }
 
 // Default returns the single-machine default: four disk directories under

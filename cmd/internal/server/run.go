@@ -119,6 +119,10 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		}
 	}()
 	catRef.Store(cat)
+	sseKey, err := masterKey(ctx, cat, cfg.SSEMasterKey) // sse.go
+	if err != nil {
+		return err
+	}
 	if err := reconcileBuckets(ctx, cat, store, logger); err != nil {
 		return err
 	}
@@ -136,6 +140,7 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		Logger:      logger.With("component", "proxy"),
 		Registry:    reg,
 		Ready:       store.Ready,
+		MasterKey:   sseKey,
 	})
 	if err != nil {
 		return fmt.Errorf("server: proxy: %w", err)
