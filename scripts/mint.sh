@@ -49,8 +49,19 @@ grep -v '^//go:build mint$' "$src" >"$work/suite/functional_tests.go"
 access=mintroot
 secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 log="$work/server.log"
+# The suite runs over HTTPS (a self-signed certificate, which it is told
+# to accept), so that its SSE-C tests run too; MINT_TLS=0 runs it over HTTP.
+tls_args=""
+https=0
+if [ "${MINT_TLS:-1}" = 1 ]; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
+	tls_args="--tls-cert $work/cert.pem --tls-key $work/key.pem"
+	https=1
+fi
+# shellcheck disable=SC2086 # word splitting of the TLS arguments is wanted
 BASALT_ROOT_USER=$access BASALT_ROOT_PASSWORD=$secret \
-	bin/basalt server --data "$work/data" --address 127.0.0.1:0 >"$work/server.out" 2>"$log" &
+	bin/basalt server --data "$work/data" --address 127.0.0.1:0 $tls_args >"$work/server.out" 2>"$log" &
 server_pid=$!
 
 # Wait for the ready line, which names the port the server took.
@@ -75,13 +86,13 @@ case "$endpoint" in
 *) echo "mint: refusing to run against '$endpoint'" >&2; exit 1 ;;
 esac
 
-echo "mint: running the suite against $endpoint (MINT_MODE=full)"
+echo "mint: running the suite against $endpoint (MINT_MODE=full, HTTPS=$https)"
 mkdir -p bin
 set +e
 (
 	cd "$work"
 	SERVER_ENDPOINT="$endpoint" ACCESS_KEY="$access" SECRET_KEY="$secret" \
-		ENABLE_HTTPS=0 ENABLE_KMS=0 MINT_MODE=full RUN_ON_FAIL=1 \
+		ENABLE_HTTPS=$https SKIP_CERT_VALIDATION=1 ENABLE_KMS=0 MINT_MODE=full RUN_ON_FAIL=1 \
 		timeout 40m ./mint >"$root/bin/mint.log" 2>"$root/bin/mint.stderr"
 )
 status=$?

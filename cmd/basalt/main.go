@@ -192,6 +192,10 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"how often the buckets' lifecycle rules (expiration, aborting old uploads) are applied; 0: never")
 	f.StringVar(&cfg.SSEMasterKey, "sse-master-key-file", cfg.SSEMasterKey,
 		"file holding the SSE-S3 master key (64 hex digits); empty: one kept in the catalog, generated once, the same on every node")
+	f.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert,
+		"PEM certificate (chain) to serve HTTPS with (with --tls-key); empty: plain HTTP")
+	f.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey,
+		"PEM private key of --tls-cert")
 	f.StringVar(&cfg.Zone, "zone", cfg.Zone,
 		"this node's failure domain (rack, room, availability zone): the ring spreads each object's shards over zones first")
 	f.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret,

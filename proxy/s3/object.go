@@ -364,10 +364,11 @@ func (q *request) copyObject() error {
 	if err != nil {
 		return err
 	}
+	// A copy onto itself must change something: its metadata, the
+	// version it copies, or its encryption (checked once the source is
+	// known: decrypting in place changes it too).
 	explicitSSE := h.Get(hdrSSE) != "" || h.Get(hdrSSECAlg) != ""
-	if src.Bucket == q.target.Bucket && src.Key == q.target.Key && directive != "REPLACE" && src.VersionID == "" && !explicitSSE {
-		return ErrCopyToItself
-	}
+	onItself := src.Bucket == q.target.Bucket && src.Key == q.target.Key && directive != "REPLACE" && src.VersionID == "" && !explicitSSE
 	var opts objectd.PutOptions
 	if directive == "REPLACE" {
 		if opts, err = readObjectMeta(h); err != nil {
@@ -391,6 +392,9 @@ func (q *request) copyObject() error {
 		return q.versionErr(info, err)
 	}
 	defer rc.Close()
+	if onItself && !encryptedInfo(info) {
+		return ErrCopyToItself
+	}
 	srcK, err := q.s.openObjectKey(info.Headers, srcCK)
 	if err != nil {
 		return err

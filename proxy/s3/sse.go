@@ -475,6 +475,16 @@ func isSSEHeader(name string) bool {
 	return len(name) >= len(ssePrefix) && strings.EqualFold(name[:len(ssePrefix)], ssePrefix)
 }
 
+// encryptedInfo reports whether an object is stored encrypted.
+func encryptedInfo(info objectd.ObjectInfo) bool {
+	for k := range info.Headers {
+		if isSSEHeader(k) {
+			return true
+		}
+	}
+	return false
+}
+
 // clientETag is the entity tag clients see for an object: the plaintext MD5
 // of a single-part SSE-S3 object, else the store's.
 func clientETag(info objectd.ObjectInfo) string {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,8 @@ type Config struct {
 	Join            string        // --join: Raft address of a member of the cluster to join; empty: start (or keep) a cluster
 	Role            string        // --role: voter (carries a Raft vote) or storage
 	Zone            string        // --zone: this node's failure domain in the cluster map
+	TLSCert         string        // --tls-cert: PEM certificate (chain) to serve HTTPS with; empty: HTTP
+	TLSKey          string        // --tls-key: PEM private key of --tls-cert
 	LifecycleEvery  time.Duration // --lifecycle-interval: how often buckets' lifecycle rules are applied; 0: never
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
 	SSEMasterKey    string        // --sse-master-key-file: file of 64 hex digits; empty: the catalog's, generated once
@@ -112,6 +115,14 @@ func (c Config) Validate() error {
 		}
 		if c.ClusterSecret == "" {
 			return usagef("--join needs --cluster-secret: the secret the cluster's nodes share")
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if c.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			return usagef("--tls-cert/--tls-key: %v", err)
 		}
 	}
 	if c.LifecycleEvery < 0 {

@@ -161,7 +161,13 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 2)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if cfg.TLSCert != "" {
+			serveErr <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 
 	var debug *http.Server
 	if cfg.PprofAddress != "" {
