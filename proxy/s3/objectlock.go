@@ -84,10 +84,10 @@ func (q *request) enableObjectLock() error {
 	if q.s.catalog == nil {
 		return ErrObjectLockNotImplemented
 	}
-	if err := q.s.catalog.SetBucketSetting(q.ctx, q.target.Bucket, versioningSetting, "Enabled"); err != nil {
+	if err := q.setBucketSetting(versioningSetting, "Enabled"); err != nil {
 		return err
 	}
-	return q.s.catalog.SetBucketSetting(q.ctx, q.target.Bucket, objectLockSetting, objectLockConfig{ObjectLockEnabled: "Enabled"})
+	return q.setBucketSetting(objectLockSetting, objectLockConfig{ObjectLockEnabled: "Enabled"})
 }
 
 func (q *request) getObjectLockConfig() error {
@@ -131,7 +131,7 @@ func (q *request) putObjectLockConfig() error {
 	if _, ok := q.s.lockConfig(q.target.Bucket); !ok && q.versioning() != objectd.VersioningEnabled {
 		return errLockNeedsVers
 	}
-	if err := q.s.catalog.SetBucketSetting(q.ctx, q.target.Bucket, objectLockSetting, cfg); err != nil {
+	if err := q.setBucketSetting(objectLockSetting, cfg); err != nil {
 		return err
 	}
 	q.writeEmpty(http.StatusOK)

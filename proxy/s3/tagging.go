@@ -3,7 +3,6 @@ package s3
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/basaltstore/basalt/objectd"
 	"github.com/basaltstore/basalt/proxy/catalog"
-	"github.com/basaltstore/basalt/ring/raftmap"
 )
 
 // Tagging: an object's tags live in its Headers under taggingHeader, in
@@ -470,16 +468,7 @@ func (q *request) setting(name string, out any) (bool, error) {
 // storeSetting sets the bucket's named setting (nil removes it) and
 // answers with status and no body.
 func (q *request) storeSetting(name string, value any, status int) error {
-	if q.s.catalog == nil {
-		return ErrNoSettingsStore
-	}
-	err := q.s.catalog.SetBucketSetting(q.ctx, q.target.Bucket, name, value)
-	switch {
-	case errors.Is(err, raftmap.ErrNoSuchBucket):
-		return ErrNoSuchBucket
-	case errors.Is(err, raftmap.ErrBadCommand):
-		return ErrSettingsTooLarge
-	case err != nil:
+	if err := q.setBucketSetting(name, value); err != nil { // access.go
 		return err
 	}
 	q.writeEmpty(status)

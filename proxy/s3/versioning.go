@@ -89,7 +89,7 @@ func (q *request) putBucketVersioning() error {
 	if _, locked := q.s.lockConfig(q.target.Bucket); locked && doc.Status != "Enabled" {
 		return errLockState
 	}
-	if err := q.s.catalog.SetBucketSetting(q.ctx, q.target.Bucket, versioningSetting, doc.Status); err != nil {
+	if err := q.setBucketSetting(versioningSetting, doc.Status); err != nil {
 		return err
 	}
 	q.writeEmpty(http.StatusOK)
