@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -34,6 +35,10 @@ import (
 //	                                             is the only time its secret is shown
 //	DELETE identity/keys?access_key=K            delete an access key
 
+// catalogWriteTimeout bounds how long an administration request waits for
+// the catalog to commit a change.
+const catalogWriteTimeout = 15 * time.Second
+
 // ProjectInfo, UserInfo, RoleInfo and KeyInfo are the records the
 // identity administration API answers with.
 type (
@@ -63,7 +68,9 @@ func (p *Proxy) adminIdentity(w http.ResponseWriter, r *http.Request, what strin
 	if r.Method == http.MethodGet {
 		// Lists answer with every change acknowledged before them, or not
 		// at all on a node cut off from the majority.
-		if err := cat.Sync(r.Context()); err != nil {
+		sctx, cancel := context.WithTimeout(r.Context(), catalogWriteTimeout)
+		defer cancel()
+		if err := cat.Sync(sctx); err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "CatalogUnavailable", "message": err.Error()})
 			return
 		}
@@ -112,7 +119,10 @@ func (p *Proxy) adminIdentity(w http.ResponseWriter, r *http.Request, what strin
 		}
 		return u, ok
 	}
-	ctx := r.Context()
+	// A node cut off from the catalog's majority answers, instead of
+	// waiting for a leader forever.
+	ctx, cancel := context.WithTimeout(r.Context(), catalogWriteTimeout)
+	defer cancel()
 	now := time.Now().UTC()
 	switch what + " " + r.Method {
 	case "domains GET":

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -37,6 +38,9 @@ func (p *Proxy) adminRing(w http.ResponseWriter, r *http.Request, op string) {
 		return
 	}
 	node := cat.Node()
+	ctx, cancel := context.WithTimeout(r.Context(), catalogWriteTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	fail := func(status int, code string, err error) {
 		writeJSON(w, status, map[string]string{"error": code, "message": err.Error()})
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/basaltstore/basalt/internal/testserver"
 	"github.com/basaltstore/basalt/proxy"
 )
@@ -125,6 +127,30 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
+	// Nodes 1 and 2 gone: node 3 alone is a minority. It refuses catalog
+	// writes and answers bucket and container lists with 503 rather than a
+	// list that may be stale; once the others are back it serves again.
+	nodes[0].Kill()
+	nodes[1].Kill()
+	if _, errOut, err := basaltAdmin(t, nodes[2], rootEnv(nodes[2]), "project", "create", "in-the-minority"); err == nil {
+		t.Fatalf("a catalog write on a minority node succeeded: %s", errOut)
+	}
+	if _, err := minioClient(t, nodes[2], 1).ListBuckets(ctx); minio.ToErrorResponse(err).StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("S3 bucket list on a minority node: %v", err)
+	}
+	minorityAccount := nodes[2].Endpoint() + storage[strings.Index(storage, "/v1/"):]
+	if r := swiftDo(t, http.MethodGet, minorityAccount, token, nil, nil); r.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("Swift container list on a minority node: %d", r.StatusCode)
+	}
+	nodes[0].Restart()
+	nodes[1].Restart()
+	if _, err := minioClient(t, nodes[2], 1).ListBuckets(ctx); err != nil {
+		t.Fatalf("S3 bucket list after the majority is back: %v", err)
+	}
+	if r := swiftDo(t, http.MethodGet, minorityAccount, token, nil, nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("Swift container list after the majority is back: %d", r.StatusCode)
+	}
+
 	// A node with the wrong secret is refused, with a clear message.
 	bin, err := testserver.Binary()
 	if err != nil {
@@ -132,7 +158,9 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	}
 	raft, _ := testserver.FreeAddr("127.0.0.4")
 	joinTo := raftAddrs[1]
-	cmd := exec.CommandContext(ctx, bin, "server", "--data", t.TempDir(), "--address", "127.0.0.1:0",
+	jctx, jcancel := context.WithTimeout(context.Background(), time.Minute)
+	defer jcancel()
+	cmd := exec.CommandContext(jctx, bin, "server", "--data", t.TempDir(), "--address", "127.0.0.1:0",
 		"--raft-address", raft, "--join", joinTo, "--cluster-secret", "not-the-cluster-secret")
 	cmd.Env = rootEnv(nodes[1])
 	out, err := cmd.CombinedOutput()

@@ -1,8 +1,10 @@
 package s3
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/basaltstore/basalt/objectd"
 	"github.com/basaltstore/basalt/proxy/identity"
@@ -93,6 +95,13 @@ func (q *request) authorize() error {
 func (q *request) bucketList() ([]objectd.BucketInfo, error) {
 	if q.s.catalog == nil {
 		return q.s.store.ListBuckets(q.ctx)
+	}
+	// The list is the catalog's as of now: a node cut off from the
+	// catalog's majority answers 503 rather than a list that may be stale.
+	sctx, cancel := context.WithTimeout(q.ctx, 5*time.Second)
+	defer cancel()
+	if err := q.s.catalog.Sync(sctx); err != nil {
+		return nil, ErrServiceUnavailable.withMessage("The bucket list cannot be read now: the catalog cannot reach its majority.")
 	}
 	owner := q.who.ProjectID
 	if q.who.Root {

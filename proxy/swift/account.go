@@ -1,10 +1,12 @@
 package swift
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/basaltstore/basalt/ring/raftmap"
 )
@@ -17,6 +19,10 @@ type accountItem struct {
 	LastModified string `json:"last_modified"`
 }
 
+// catalogSyncTimeout bounds how long a listing waits to hear the catalog's
+// majority.
+const catalogSyncTimeout = 5 * time.Second
+
 // getAccount answers GET (the container listing) and HEAD of an
 // account. Counts and bytes are computed by listing every container.
 func (q *request) getAccount(head bool) error {
@@ -27,6 +33,14 @@ func (q *request) getAccount(head bool) error {
 	p, err := q.readListParams(false)
 	if err != nil {
 		return err
+	}
+	// The container list is the catalog's as of now: a node cut off from
+	// the catalog's majority answers 503 rather than a list that may be
+	// stale.
+	sctx, cancel := context.WithTimeout(q.ctx, catalogSyncTimeout)
+	defer cancel()
+	if err := q.s.cat.Sync(sctx); err != nil {
+		return failf(errUnavailable, "The container list cannot be read now: %v", err)
 	}
 	buckets := q.s.cat.View().Buckets(q.acct)
 	per := make(map[string]stats, len(buckets))
