@@ -92,19 +92,19 @@ func (q *request) dispatchConfig() (bool, error) {
 	case apiPutBucketTagging:
 		return true, q.putBucketTagging()
 	case apiDeleteBucketTagging:
-		return true, q.deleteSetting(settingTagging)
+		return true, q.deleteBucketSetting(settingTagging)
 	case apiGetBucketCors:
 		return true, q.getBucketCors()
 	case apiPutBucketCors:
 		return true, q.putBucketCors()
 	case apiDeleteBucketCors:
-		return true, q.deleteSetting(settingCORS)
+		return true, q.deleteBucketSetting(settingCORS)
 	case apiGetBucketLifecycle:
 		return true, q.getBucketLifecycle()
 	case apiPutBucketLifecycle:
 		return true, q.putBucketLifecycle()
 	case apiDeleteBucketLifecycle:
-		return true, q.deleteSetting(settingLifecycle)
+		return true, q.deleteBucketSetting(settingLifecycle)
 	}
 	return false, nil
 }
@@ -473,19 +473,6 @@ func (q *request) storeSetting(name string, value any, status int) error {
 	}
 	q.writeEmpty(status)
 	return nil
-}
-
-// deleteSetting answers DeleteBucketTagging, DeleteBucketCors and
-// DeleteBucketLifecycle: 204 whether or not the bucket had the setting.
-func (q *request) deleteSetting(name string) error {
-	if _, err := q.s.store.BucketInfo(q.ctx, q.target.Bucket); err != nil {
-		return err
-	}
-	if q.s.catalog == nil {
-		q.writeEmpty(http.StatusNoContent)
-		return nil
-	}
-	return q.storeSetting(name, nil, http.StatusNoContent)
 }
 
 // xmlShape describes the element structure of a configuration document:
