@@ -192,6 +192,8 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"how often the buckets' lifecycle rules (expiration, aborting old uploads) are applied; 0: never")
 	f.StringVar(&cfg.SSEMasterKey, "sse-master-key-file", cfg.SSEMasterKey,
 		"file holding the SSE-S3 master key (64 hex digits); empty: one kept in the catalog, generated once, the same on every node")
+	f.IntVar(&cfg.MemoryLimitMiB, "memory-limit", cfg.MemoryLimitMiB,
+		"soft limit of the Go heap in MiB: the collector works harder near it (GOMEMLIMIT, when set, wins); 0: none")
 	f.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert,
 		"PEM certificate (chain) to serve HTTPS with (with --tls-key); empty: plain HTTP")
 	f.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey,

@@ -50,6 +50,7 @@ type Config struct {
 	TLSCert         string        // --tls-cert: PEM certificate (chain) to serve HTTPS with; empty: HTTP
 	TLSKey          string        // --tls-key: PEM private key of --tls-cert
 	LifecycleEvery  time.Duration // --lifecycle-interval: how often buckets' lifecycle rules are applied; 0: never
+	MemoryLimitMiB  int           // --memory-limit: soft limit of the Go heap in MiB (GOMEMLIMIT wins when set); 0: none
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
 	SSEMasterKey    string        // --sse-master-key-file: file of 64 hex digits; empty: the catalog's, generated once
 }
@@ -72,6 +73,7 @@ func Default() Config {
 		Role:            "voter",
 		Zone:            "zone1",
 		LifecycleEvery:  time.Hour,
+		MemoryLimitMiB:  512,
 	}
 }
 
@@ -124,6 +126,9 @@ func (c Config) Validate() error {
 		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
 			return usagef("--tls-cert/--tls-key: %v", err)
 		}
+	}
+	if c.MemoryLimitMiB < 0 {
+		return usagef("--memory-limit=%d: MiB, 0 for none", c.MemoryLimitMiB)
 	}
 	if c.LifecycleEvery < 0 {
 		return usagef("--lifecycle-interval=%s: must be 0 (never) or positive", c.LifecycleEvery)

@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,11 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		return err
 	}
 	logger := newLogger(p.Stderr, cfg.LogFormat, level)
+	// A soft heap limit keeps bursts of garbage (many small writes) from
+	// growing the process: the collector runs sooner near it.
+	if cfg.MemoryLimitMiB > 0 && (p.Getenv == nil || p.Getenv("GOMEMLIMIT") == "") {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMiB) << 20)
+	}
 
 	storeCfg := objectd.Config{
 		Disks:        disks,
