@@ -61,30 +61,12 @@ func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) 
 		}
 		return nil
 	}
-	done := make([]bool, len(set))
-	n := 0
-	for j, d := range set {
-		if errors.Is(errs[j], errDiskHealing) {
-			done[j] = true // nothing there to delete
-			n++
-			continue
-		}
-		if d == nil || errs[j] != nil {
-			continue
-		}
+	done, n := s.deleteOnSet(set, errs, func(j int) func(disk.Txn) error {
 		if olds[j] == nil {
-			done[j] = true
-			n++
-			continue
+			return nil
 		}
-		err := d.Update(func(t disk.Txn) error { return t.Delete(okey) })
-		if err != nil {
-			s.log.Warn("metadata delete failed", "disk", d.Root(), "err", err)
-			continue
-		}
-		done[j] = true
-		n++
-	}
+		return func(t disk.Txn) error { return t.Delete(okey) }
+	})
 	if n < s.writeQuorum() {
 		for j, d := range set {
 			if done[j] && olds[j] != nil {
@@ -105,4 +87,35 @@ func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) 
 // its quorum (its data is still there).
 func (s *Store) restoreRecord(d *disk.Disk, key []byte, old *record) {
 	_ = d.Update(func(t disk.Txn) error { return t.Set(key, old.marshal()) })
+}
+
+// deleteOnSet runs the metadata change of a delete on every disk of set
+// that answered (errs from reading its records): op(j) gives disk j's
+// transaction, nil when the disk has nothing to change. A disk being
+// filled back, or with nothing to change, counts as done. It returns which
+// disks are done and how many.
+func (s *Store) deleteOnSet(set []*disk.Disk, errs []error, op func(j int) func(disk.Txn) error) ([]bool, int) {
+	done := make([]bool, len(set))
+	n := 0
+	for j, d := range set {
+		if errors.Is(errs[j], errDiskHealing) {
+			done[j] = true // nothing there to delete
+			n++
+			continue
+		}
+		if d == nil || errs[j] != nil {
+			continue
+		}
+		if fn := op(j); fn != nil {
+			err := d.Update(fn)
+			s.note(d, err)
+			if err != nil {
+				s.log.Warn("metadata delete failed", "disk", d.Root(), "err", err)
+				continue
+			}
+		}
+		done[j] = true
+		n++
+	}
+	return done, n
 }

@@ -309,26 +309,9 @@ func (s *Store) deleteVersion(bucket, key, vid string, check, checkVersion func(
 			return DeleteResult{}, err
 		}
 	}
-	done := make([]bool, len(set))
-	n := 0
-	for j, d := range set {
-		if errors.Is(errs[j], errDiskHealing) {
-			done[j] = true // nothing there to delete
-			n++
-			continue
-		}
-		if d == nil || errs[j] != nil {
-			continue
-		}
-		err := d.Update(func(t disk.Txn) error { return do(j, t) })
-		s.note(d, err)
-		if err != nil {
-			s.log.Warn("metadata delete failed", "disk", d.Root(), "err", err)
-			continue
-		}
-		done[j] = true
-		n++
-	}
+	done, n := s.deleteOnSet(set, errs, func(j int) func(disk.Txn) error {
+		return func(t disk.Txn) error { return do(j, t) }
+	})
 	if n < s.writeQuorum() {
 		for j, d := range set {
 			if done[j] && d != nil && errs[j] == nil {

@@ -251,9 +251,9 @@ func (q *request) putObjectRetention() error {
 			return ErrInvalidArgument.withMessage("The retain until date must be in the future!")
 		}
 	}
-	_, err = q.s.store.UpdateObjectVersion(q.ctx, q.target.Bucket, q.target.Key, vid, func(oi *objectd.ObjectInfo) error {
-		curMode := oi.Headers[hdrLockMode]
-		curUntil, cerr := time.Parse(time.RFC3339, oi.Headers[hdrLockUntil])
+	return q.updateLock(vid, func(h map[string]string) error {
+		curMode := h[hdrLockMode]
+		curUntil, cerr := time.Parse(time.RFC3339, h[hdrLockUntil])
 		active := cerr == nil && curUntil.After(q.s.now())
 		weaker := doc.Mode != curMode || until.Before(curUntil)
 		switch {
@@ -262,16 +262,36 @@ func (q *request) putObjectRetention() error {
 		case active && curMode == modeGovern && weaker && !q.bypassGovernance():
 			return errLocked
 		}
+		if doc.Mode == "" {
+			delete(h, hdrLockMode)
+			delete(h, hdrLockUntil)
+			return nil
+		}
+		h[hdrLockMode], h[hdrLockUntil] = doc.Mode, until.UTC().Format(lockTimeSaved)
+		return nil
+	})
+}
+
+// lockedInfo is the version a Get{Retention,LegalHold} asks about.
+func (q *request) lockedInfo() (objectd.ObjectInfo, error) {
+	vid, err := q.lockedVersion()
+	if err != nil {
+		return objectd.ObjectInfo{}, err
+	}
+	info, err := q.s.store.HeadObjectVersion(q.ctx, q.target.Bucket, q.target.Key, vid)
+	if err != nil {
+		return info, q.lockErr(err)
+	}
+	return info, nil
+}
+
+// updateLock changes the lock headers of the version the request names.
+func (q *request) updateLock(vid string, fn func(h map[string]string) error) error {
+	_, err := q.s.store.UpdateObjectVersion(q.ctx, q.target.Bucket, q.target.Key, vid, func(oi *objectd.ObjectInfo) error {
 		if oi.Headers == nil {
 			oi.Headers = map[string]string{}
 		}
-		if doc.Mode == "" {
-			delete(oi.Headers, hdrLockMode)
-			delete(oi.Headers, hdrLockUntil)
-			return nil
-		}
-		oi.Headers[hdrLockMode], oi.Headers[hdrLockUntil] = doc.Mode, until.UTC().Format(lockTimeSaved)
-		return nil
+		return fn(oi.Headers)
 	})
 	if err != nil {
 		return q.lockErr(err)
@@ -281,13 +301,9 @@ func (q *request) putObjectRetention() error {
 }
 
 func (q *request) getObjectRetention() error {
-	vid, err := q.lockedVersion()
+	info, err := q.lockedInfo()
 	if err != nil {
 		return err
-	}
-	info, err := q.s.store.HeadObjectVersion(q.ctx, q.target.Bucket, q.target.Key, vid)
-	if err != nil {
-		return q.lockErr(err)
 	}
 	if info.Headers[hdrLockMode] == "" {
 		return errNoRetention
@@ -308,32 +324,20 @@ func (q *request) putObjectLegalHold() error {
 	if doc.Status != "ON" && doc.Status != "OFF" {
 		return ErrMalformedXML
 	}
-	_, err = q.s.store.UpdateObjectVersion(q.ctx, q.target.Bucket, q.target.Key, vid, func(oi *objectd.ObjectInfo) error {
-		if oi.Headers == nil {
-			oi.Headers = map[string]string{}
-		}
-		oi.Headers[hdrLegalHold] = doc.Status
+	return q.updateLock(vid, func(h map[string]string) error {
+		h[hdrLegalHold] = doc.Status
 		return nil
 	})
-	if err != nil {
-		return q.lockErr(err)
-	}
-	q.writeEmpty(http.StatusOK)
-	return nil
 }
 
 func (q *request) getObjectLegalHold() error {
-	vid, err := q.lockedVersion()
+	info, err := q.lockedInfo()
 	if err != nil {
 		return err
 	}
-	info, err := q.s.store.HeadObjectVersion(q.ctx, q.target.Bucket, q.target.Key, vid)
-	if err != nil {
-		return q.lockErr(err)
-	}
 	status := info.Headers[hdrLegalHold]
 	if status == "" {
-		return &APIError{"NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration"}
+		return errNoRetention
 	}
 	q.writeXML(http.StatusOK, legalHoldDoc{Xmlns: s3Namespace, Status: status})
 	return nil
