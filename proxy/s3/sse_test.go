@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,11 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/encrypt"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/basaltstore/basalt/objectd"
-	"github.com/basaltstore/basalt/proxy"
-	"github.com/basaltstore/basalt/proxy/catalog"
 )
 
 // sseEnv is a server with a catalog (for bucket default encryption) and,
@@ -38,39 +32,8 @@ type sseEnv struct {
 
 func newSSEEnv(t testing.TB, masterKey []byte) *sseEnv {
 	t.Helper()
-	root := t.TempDir()
-	var disks []string
-	for i := range 4 {
-		d := filepath.Join(root, "disk"+strconv.Itoa(i))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		disks = append(disks, d)
-	}
-	store, err := objectd.Open(objectd.Config{Disks: disks, DataShards: 2, ParityShards: 2})
-	if err != nil {
-		t.Fatalf("objectd.Open: %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
-	cat, err := catalog.OpenLocal(filepath.Join(root, "catalog"), nil)
-	if err != nil {
-		t.Fatalf("catalog.OpenLocal: %v", err)
-	}
-	t.Cleanup(func() { cat.Close() })
-	e := &env{t: t, store: store, reg: prometheus.NewRegistry()}
-	p, err := proxy.New(proxy.Config{
-		Store: store, Credentials: creds{testAccessKey: testSecretKey}, Region: testRegion,
-		Domains: []string{"localhost"}, Registry: e.reg, Catalog: cat, MasterKey: masterKey,
-	})
-	if err != nil {
-		t.Fatalf("proxy.New: %v", err)
-	}
-	e.srv = httptest.NewServer(p.Handler())
-	t.Cleanup(e.srv.Close)
-	e.baseURL = e.srv.URL
-	e.minio = e.minioClient(testSecretKey)
-	e.aws = e.awsClient(testSecretKey, true)
-	return &sseEnv{env: e, disks: disks}
+	ce := newConfigEnvWithKey(t, masterKey)
+	return &sseEnv{env: ce.env, disks: ce.disks}
 }
 
 func testMasterKey() []byte { return bytes.Repeat([]byte{0x5a}, 32) }

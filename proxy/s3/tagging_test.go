@@ -50,9 +50,17 @@ type configEnv struct {
 	cat       *catalog.Catalog
 	clock     *testClock
 	lifecycle *s3.Server
+	disks     []string
 }
 
 func newConfigEnv(t testing.TB) *configEnv {
+	t.Helper()
+	return newConfigEnvWithKey(t, nil)
+}
+
+// newConfigEnvWithKey is newConfigEnv with an SSE-S3 master key (nil:
+// none).
+func newConfigEnvWithKey(t testing.TB, masterKey []byte) *configEnv {
 	t.Helper()
 	root := t.TempDir()
 	var disks []string
@@ -82,6 +90,7 @@ func newConfigEnv(t testing.TB) *configEnv {
 		Domains:     []string{"localhost"},
 		Registry:    e.reg,
 		Catalog:     cat,
+		MasterKey:   masterKey,
 	})
 	if err != nil {
 		t.Fatalf("proxy.New: %v", err)
@@ -95,7 +104,7 @@ func newConfigEnv(t testing.TB) *configEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &configEnv{env: e, cat: cat, clock: clock, lifecycle: lc}
+	return &configEnv{env: e, cat: cat, clock: clock, lifecycle: lc, disks: disks}
 }
 
 // xmlHeaders are the headers of a configuration upload: its MD5, which
