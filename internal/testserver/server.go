@@ -433,19 +433,23 @@ func (s *Server) launch(port int) error {
 }
 
 // noteCredential records the root credential the server printed; it
-// reports whether line showed the access key. Called with s.mu held.
+// reports whether the credential is now complete: the access key was
+// shown and, for a generated one, its secret is known too (the secret
+// line follows the access key line, so waiting for the access key alone
+// would race with it). Called with s.mu held.
 func (s *Server) noteCredential(line string) bool {
 	text := strings.TrimSpace(strings.Trim(strings.TrimSpace(line), "|"))
 	if v, ok := strings.CutPrefix(text, "Secret key:"); ok && s.opts.GenerateCredentials {
 		s.secretKey = strings.TrimSpace(v)
-		return false
+		return s.accessKey != ""
 	}
 	for _, prefix := range []string{"Access key:", "Root access key:"} {
 		if v, ok := strings.CutPrefix(text, prefix); ok {
-			if s.opts.GenerateCredentials {
-				s.accessKey = strings.TrimSpace(v)
+			if !s.opts.GenerateCredentials {
+				return true
 			}
-			return true
+			s.accessKey = strings.TrimSpace(v)
+			return s.secretKey != ""
 		}
 	}
 	return false
