@@ -132,6 +132,7 @@ func (s *Store) loadBuckets() error {
 }
 
 func (s *Store) checkBucket(bucket string) error {
+	s.adoptBucket(bucket)
 	s.bucketMu.RLock()
 	_, ok := s.buckets[bucket]
 	s.bucketMu.RUnlock()
@@ -141,8 +142,44 @@ func (s *Store) checkBucket(bucket string) error {
 	return nil
 }
 
+// adoptBucket learns, in a cluster, of a bucket another node made: it is
+// known when k of the disks that answer hold its record. Without a layout
+// every bucket is known from the start.
+func (s *Store) adoptBucket(bucket string) {
+	if s.layout.Load() == nil {
+		return
+	}
+	s.bucketMu.RLock()
+	_, ok := s.buckets[bucket]
+	s.bucketMu.RUnlock()
+	if ok {
+		return
+	}
+	n := 0
+	var created int64
+	for _, d := range s.online() {
+		if v, err := d.Get(bucketKey(bucket)); err == nil {
+			n++
+			if t, k := binary.Varint(v); k > 0 && (created == 0 || t < created) {
+				created = t
+			}
+		}
+		if n >= s.cfg.DataShards {
+			break
+		}
+	}
+	if n < s.cfg.DataShards {
+		return
+	}
+	s.bucketMu.Lock()
+	if _, ok := s.buckets[bucket]; !ok {
+		s.buckets[bucket] = BucketInfo{Name: bucket, Created: time.Unix(0, created).UTC()}
+	}
+	s.bucketMu.Unlock()
+}
+
 // forAllDisks runs fn on every online disk and returns how many succeeded.
-func (s *Store) forAllDisks(fn func(d *disk.Disk) error) int {
+func (s *Store) forAllDisks(fn func(d disk.Volume) error) int {
 	n := 0
 	for _, d := range s.online() {
 		if err := fn(d); err != nil {
@@ -166,11 +203,11 @@ func (s *Store) MakeBucket(ctx context.Context, bucket string) error {
 	}
 	now := s.now()
 	val := binary.AppendVarint(nil, now)
-	n := s.forAllDisks(func(d *disk.Disk) error {
+	n := s.forAllDisks(func(d disk.Volume) error {
 		return d.Update(func(t disk.Txn) error { return t.Set(bucketKey(bucket), val) })
 	})
 	if n < s.writeQuorum() {
-		s.forAllDisks(func(d *disk.Disk) error {
+		s.forAllDisks(func(d disk.Volume) error {
 			return d.Update(func(t disk.Txn) error { return t.Delete(bucketKey(bucket)) })
 		})
 		return fmt.Errorf("%w: bucket recorded on %d disks", ErrWriteQuorum, n)
@@ -181,6 +218,7 @@ func (s *Store) MakeBucket(ctx context.Context, bucket string) error {
 
 // DeleteBucket removes an empty bucket, aborting its multipart uploads.
 func (s *Store) DeleteBucket(ctx context.Context, bucket string) error {
+	s.adoptBucket(bucket)
 	s.bucketMu.Lock()
 	defer s.bucketMu.Unlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -200,7 +238,7 @@ func (s *Store) DeleteBucket(ctx context.Context, bucket string) error {
 			_ = s.abortUpload(bucket, u.Key, u.UploadID)
 		}
 	}
-	n := s.forAllDisks(func(d *disk.Disk) error {
+	n := s.forAllDisks(func(d disk.Volume) error {
 		return d.Update(func(t disk.Txn) error { return t.Delete(bucketKey(bucket)) })
 	})
 	if n < s.writeQuorum() {
@@ -212,6 +250,7 @@ func (s *Store) DeleteBucket(ctx context.Context, bucket string) error {
 
 // BucketInfo describes one bucket.
 func (s *Store) BucketInfo(ctx context.Context, bucket string) (BucketInfo, error) {
+	s.adoptBucket(bucket)
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	b, ok := s.buckets[bucket]

@@ -18,6 +18,7 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) error {
 // deleteObject removes an object after check (when set) accepts its
 // current version (nil when there is none).
 func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) error {
+	s.adoptBucket(bucket)
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -29,9 +30,8 @@ func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) 
 	mu := s.lock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-	set := s.set(bucket, key)
 	okey := objectKey(bucket, key)
-	olds, errs := s.readRecords(set, okey)
+	set, olds, errs := s.readSet(bucket, key, okey)
 	present, answered := 0, 0
 	for j := range set {
 		if errs[j] == nil {
@@ -61,7 +61,26 @@ func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) 
 		}
 		return nil
 	}
+	// In a cluster the delete leaves a tombstone on every disk of the set,
+	// newer than any record there, so that a disk that missed it cannot
+	// bring the object back; on local disks alone the records just go.
+	var tomb *record
+	if s.layout.Load() != nil {
+		tomb = &record{VersionID: newID(), ModTime: s.now(), Tombstone: true, DeleteMarker: true,
+			K: s.cfg.DataShards, M: s.cfg.ParityShards, BlockSize: s.cfg.BlockSize}
+		for _, o := range olds {
+			if o != nil && tomb.ModTime <= o.ModTime {
+				tomb.ModTime = o.ModTime + 1
+			}
+		}
+	}
 	done, n := s.deleteOnSet(set, errs, func(j int) func(disk.Txn) error {
+		if tomb != nil {
+			r := *tomb
+			r.ShardIndex = j
+			val := r.marshal()
+			return func(t disk.Txn) error { return t.Set(okey, val) }
+		}
 		if olds[j] == nil {
 			return nil
 		}
@@ -69,8 +88,12 @@ func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) 
 	})
 	if n < s.writeQuorum() {
 		for j, d := range set {
-			if done[j] && olds[j] != nil {
+			switch {
+			case !done[j]:
+			case olds[j] != nil:
 				s.restoreRecord(d, okey, olds[j])
+			case tomb != nil:
+				_ = d.Update(func(t disk.Txn) error { return t.Delete(okey) })
 			}
 		}
 		return fmt.Errorf("%w: delete recorded on %d disks", ErrWriteQuorum, n)
@@ -85,7 +108,7 @@ func (s *Store) deleteObject(bucket, key string, check func(*ObjectInfo) error) 
 
 // restoreRecord puts back a record removed by a delete that did not reach
 // its quorum (its data is still there).
-func (s *Store) restoreRecord(d *disk.Disk, key []byte, old *record) {
+func (s *Store) restoreRecord(d disk.Volume, key []byte, old *record) {
 	_ = d.Update(func(t disk.Txn) error { return t.Set(key, old.marshal()) })
 }
 
@@ -94,7 +117,7 @@ func (s *Store) restoreRecord(d *disk.Disk, key []byte, old *record) {
 // transaction, nil when the disk has nothing to change. A disk being
 // filled back, or with nothing to change, counts as done. It returns which
 // disks are done and how many.
-func (s *Store) deleteOnSet(set []*disk.Disk, errs []error, op func(j int) func(disk.Txn) error) ([]bool, int) {
+func (s *Store) deleteOnSet(set []disk.Volume, errs []error, op func(j int) func(disk.Txn) error) ([]bool, int) {
 	done := make([]bool, len(set))
 	n := 0
 	for j, d := range set {

@@ -16,12 +16,11 @@ import (
 // error: ErrNoSuchKey when it is the current version, ErrDeleteMarker when
 // asked for by id. It takes no store lock (lookupHeld runs it under
 // viewMu).
-func (s *Store) version(bucket, key, vid string) (*record, []*disk.Disk, []bool, error) {
+func (s *Store) version(bucket, key, vid string) (*record, []disk.Volume, []bool, error) {
 	if err := ValidKey(key); err != nil {
 		return nil, nil, nil, ErrNoSuchKey
 	}
-	set := s.set(bucket, key)
-	recs, errs := s.readRecords(set, objectKey(bucket, key))
+	set, recs, errs := s.readSet(bucket, key, objectKey(bucket, key))
 	best, holders, err := s.resolve(recs, errs)
 	if err != nil && !errors.Is(err, ErrNoSuchKey) {
 		return nil, nil, nil, err
@@ -74,7 +73,7 @@ func (s *Store) version(bucket, key, vid string) (*record, []*disk.Disk, []bool,
 // read lock; a removal passes viewMu first (see removeDataID), so it
 // either sees the reference or comes before a lookup that already finds
 // the newer version.
-func (s *Store) lookupHeld(bucket, key, vid string) (*record, []*disk.Disk, []bool, []string, error) {
+func (s *Store) lookupHeld(bucket, key, vid string) (*record, []disk.Volume, []bool, []string, error) {
 	// The bucket check takes bucketMu: outside viewMu, so that a removal
 	// waiting for viewMu under bucketMu's read lock cannot close a cycle.
 	if err := s.checkBucket(bucket); err != nil {
@@ -185,7 +184,7 @@ type objectReader struct {
 	ctx         context.Context
 	bucket, key string
 	rec         *record
-	set         []*disk.Disk
+	set         []disk.Volume
 	holders     []bool
 
 	pos, end int64 // next object byte to produce, and the end of the range
@@ -431,7 +430,7 @@ func (r *objectReader) markBad(j int, err error) {
 	}
 }
 
-func diskName(d *disk.Disk) string {
+func diskName(d disk.Volume) string {
 	if d == nil {
 		return "offline"
 	}

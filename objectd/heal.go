@@ -27,7 +27,7 @@ func (s *Store) queueHeal(bucket, key string) {
 		return
 	}
 	qk := queueKey(bucket, key)
-	for _, d := range s.online() {
+	for _, d := range s.localOnline() {
 		s.note(d, d.Update(func(t disk.Txn) error { return t.Set(qk, nil) }))
 	}
 	s.queued.Add(1)
@@ -47,7 +47,7 @@ func (s *Store) enqueue(t healTask) {
 // queue (at start).
 func (s *Store) loadQueue() {
 	seen := map[string]bool{}
-	for _, d := range s.online() {
+	for _, d := range s.localOnline() {
 		it, err := d.NewIterator([]byte("q/"), nil, false)
 		if err != nil {
 			continue
@@ -76,7 +76,7 @@ func (s *Store) loadQueue() {
 // dequeue forgets a repair request once the object is whole.
 func (s *Store) dequeue(t healTask) {
 	qk := queueKey(t.bucket, t.key)
-	for _, d := range s.online() {
+	for _, d := range s.localOnline() {
 		s.note(d, d.Update(func(tx disk.Txn) error { return tx.Delete(qk) }))
 	}
 }
@@ -245,7 +245,7 @@ func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 }
 
 // verifyShards reads and checks every block of every part of rec held on d.
-func (s *Store) verifyShards(d *disk.Disk, rec *record, j int) error {
+func (s *Store) verifyShards(d disk.Volume, rec *record, j int) error {
 	for pi := range rec.Parts {
 		rd, c, err := s.openShard(d, rec, &rec.Parts[pi], j)
 		if err != nil {
@@ -265,7 +265,7 @@ func (s *Store) verifyShards(d *disk.Disk, rec *record, j int) error {
 // rebuildPart reconstructs the target shards of one part from the good
 // ones, stripe by stripe. File shards are written (atomically replacing a
 // corrupt file of the same name); inline shards are returned encoded.
-func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, targets []bool) ([][]byte, error) {
+func (s *Store) rebuildPart(set []disk.Volume, rec *record, p *partRecord, good, targets []bool) ([][]byte, error) {
 	n := len(set)
 	codec, err := s.codecFor(rec)
 	if err != nil {
@@ -297,7 +297,7 @@ func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, 
 		return nil, fmt.Errorf("%w: part %d: %d sources", ErrReadQuorum, p.Number, srcs)
 	}
 	sws := make([]*shardfmt.Writer, n)
-	fws := make([]*disk.ShardWriter, n)
+	fws := make([]disk.ShardSink, n)
 	bufs := make([]*bytes.Buffer, n)
 	abort := func() {
 		for _, fw := range fws {
@@ -393,7 +393,7 @@ func (s *Store) rebuildPart(set []*disk.Disk, rec *record, p *partRecord, good, 
 func (s *Store) fillBack() {
 	defer s.wg.Done()
 	defer close(s.filled)
-	var healing []*disk.Disk
+	var healing []disk.Volume
 	for _, d := range s.disks {
 		if d != nil && d.Healing() {
 			healing = append(healing, d)

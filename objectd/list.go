@@ -22,15 +22,15 @@ func (s *Store) ListObjects(ctx context.Context, bucket string, opts ListOptions
 
 // mergeIter walks the same key range on every online disk in step.
 type mergeIter struct {
-	its   []*disk.Iterator
-	disks []*disk.Disk // disk of each iterator
-	keys  [][]byte     // current key of each iterator, nil when exhausted
+	its   []disk.Iter
+	disks []disk.Volume // disk of each iterator
+	keys  [][]byte      // current key of each iterator, nil when exhausted
 }
 
 // mergeOn walks the key range on disks (nil entries skipped) in step, and
 // says how many of the disks that answered are authoritative (not being
 // filled back).
-func (s *Store) mergeOn(disks []*disk.Disk, prefix, start []byte) (*mergeIter, int) {
+func (s *Store) mergeOn(disks []disk.Volume, prefix, start []byte) (*mergeIter, int) {
 	m := &mergeIter{}
 	authoritative := 0
 	for _, d := range disks {
@@ -103,8 +103,8 @@ func (m *mergeIter) takeSummaries(key []byte, sums []summary, arena []byte) ([]s
 
 // take returns the values of every iterator at key, by disk, and
 // advances them.
-func (m *mergeIter) take(key []byte) map[*disk.Disk][]byte {
-	vals := map[*disk.Disk][]byte{}
+func (m *mergeIter) take(key []byte) map[disk.Volume][]byte {
+	vals := map[disk.Volume][]byte{}
 	for i, k := range m.keys {
 		if k != nil && bytes.Equal(k, key) {
 			if v, err := m.its[i].Value(nil); err == nil {
@@ -179,7 +179,7 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 		}
 		sums, arena = mi.takeSummaries(key, sums, arena[:0])
 		best, ok := resolveSummaries(sums)
-		if !ok || best.DeleteMarker && !opts.markers {
+		if !ok || best.Tombstone || best.DeleteMarker && !opts.markers {
 			continue
 		}
 		if len(res.Objects)+len(res.CommonPrefixes) == max {
@@ -226,7 +226,7 @@ func resolveSummaries(sums []summary) (summary, bool) {
 
 // resolveValues applies the read rule of resolve to the records of one key
 // found on the disks: the newest version present on at least k of them.
-func (s *Store) resolveValues(vals map[*disk.Disk][]byte) *record {
+func (s *Store) resolveValues(vals map[disk.Volume][]byte) *record {
 	if len(vals) < s.cfg.DataShards {
 		return nil
 	}

@@ -21,7 +21,7 @@ import (
 // upload writes an object record that lists the parts' shard files, so no
 // data is copied.
 
-func (s *Store) readUpload(bucket, key, uploadID string) (*record, []*disk.Disk, error) {
+func (s *Store) readUpload(bucket, key, uploadID string) (*record, []disk.Volume, error) {
 	if err := s.checkBucket(bucket); err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +92,7 @@ func (s *Store) NewMultipartUpload(ctx context.Context, bucket, key string, opts
 
 // putRecords writes rec (with each disk's shard index) at key on the slots
 // of set that ok allows (all, when ok is nil); it returns how many took it.
-func (s *Store) putRecords(set []*disk.Disk, key []byte, rec *record, ok []bool) int {
+func (s *Store) putRecords(set []disk.Volume, key []byte, rec *record, ok []bool) int {
 	n := 0
 	for j, d := range set {
 		if d == nil || (ok != nil && !ok[j]) {
@@ -110,7 +110,7 @@ func (s *Store) putRecords(set []*disk.Disk, key []byte, rec *record, ok []bool)
 	return n
 }
 
-func (s *Store) deleteKeys(set []*disk.Disk, keys ...[]byte) {
+func (s *Store) deleteKeys(set []disk.Volume, keys ...[]byte) {
 	for _, d := range set {
 		if d == nil {
 			continue
@@ -197,7 +197,7 @@ func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 
 // uploadParts returns the resolved part records of an upload, in order,
 // with the slots that hold each.
-func (s *Store) uploadParts(set []*disk.Disk, uploadID string) ([]*record, [][]bool) {
+func (s *Store) uploadParts(set []disk.Volume, uploadID string) ([]*record, [][]bool) {
 	mi, _ := s.mergeOn(set, partPrefix(uploadID), nil)
 	defer mi.close()
 	var out []*record
@@ -293,7 +293,7 @@ func (s *Store) abortUpload(bucket, key, uploadID string) error {
 // CompleteMultipartUpload's commit and this cleanup leaves the upload
 // behind with parts the object uses; aborting or completing it again must
 // not take them from the object.) Callers hold the key's lock.
-func (s *Store) dropUpload(set []*disk.Disk, bucket, key, uploadID string, parts []*record, keep map[string]bool) {
+func (s *Store) dropUpload(set []disk.Volume, bucket, key, uploadID string, parts []*record, keep map[string]bool) {
 	keys := [][]byte{uploadKey(bucket, key, uploadID)}
 	for _, p := range parts {
 		keys = append(keys, partKey(uploadID, p.Parts[0].Number))

@@ -95,7 +95,7 @@ func expectEOF(r io.Reader) error {
 // writeData streams size bytes from r into one shard per slot of set. Slots
 // whose disk is offline or fails are marked not ok; the caller decides
 // whether enough succeeded. On error nothing is left on any disk.
-func (s *Store) writeData(ctx context.Context, set []*disk.Disk, r io.Reader, size int64, inline bool, md5h hash.Hash) (*written, error) {
+func (s *Store) writeData(ctx context.Context, set []disk.Volume, r io.Reader, size int64, inline bool, md5h hash.Hash) (*written, error) {
 	n := len(set)
 	w := &written{dataID: newID(), size: size, ok: make([]bool, n)}
 	if md5h == nil {
@@ -107,7 +107,7 @@ func (s *Store) writeData(ctx context.Context, set []*disk.Disk, r io.Reader, si
 	defer s.pools.putShards(shards)
 
 	var sinks []io.Writer
-	var fws []*disk.ShardWriter
+	var fws []disk.ShardSink
 	var bufs []*bytes.Buffer
 	sfw := make([]*shardfmt.Writer, n)
 	if inline {
@@ -117,7 +117,7 @@ func (s *Store) writeData(ctx context.Context, set []*disk.Disk, r io.Reader, si
 			w.ok[i] = true
 		}
 	} else {
-		fws = make([]*disk.ShardWriter, n)
+		fws = make([]disk.ShardSink, n)
 		for i, d := range set {
 			if d == nil {
 				continue
@@ -249,7 +249,7 @@ func (s *Store) writeData(ctx context.Context, set []*disk.Disk, r io.Reader, si
 }
 
 // removeData deletes the shard files of w (best effort).
-func (s *Store) removeData(set []*disk.Disk, w *written) {
+func (s *Store) removeData(set []disk.Volume, w *written) {
 	if w == nil || w.inline != nil {
 		return
 	}
@@ -320,7 +320,8 @@ func (s *Store) PutObject(ctx context.Context, bucket, key string, r io.Reader, 
 // replaced (its data removed afterwards) or kept as a noncurrent version;
 // with versioning suspended, the previous "null" version goes wherever it
 // is.
-func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, ws []*written, check func(*ObjectInfo) error, mode Versioning) error {
+func (s *Store) commitObject(bucket, key string, set []disk.Volume, rec *record, ws []*written, check func(*ObjectInfo) error, mode Versioning) error {
+	s.adoptBucket(bucket)
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -375,6 +376,13 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 	// A write may have been slower than a later one: keep time increasing.
 	if t := s.now(); rec.ModTime < t {
 		rec.ModTime = t
+	}
+	// Newer than every record there, a tombstone or an unacknowledged
+	// write included: else the newer one would win when read.
+	for _, o := range olds {
+		if o != nil && rec.ModTime <= o.ModTime {
+			rec.ModTime = o.ModTime + 1
+		}
 	}
 	if prev != nil && rec.ModTime <= prev.ModTime {
 		rec.ModTime = prev.ModTime + 1
@@ -500,7 +508,7 @@ func (s *Store) commitObject(bucket, key string, set []*disk.Disk, rec *record, 
 // same parts: a CompleteMultipartUpload retried after a crash). When the
 // disk did not take the new record, its old record is left for the healer
 // to replace, and its data is kept.
-func (s *Store) dropData(d *disk.Disk, old *record, replaced bool, keep map[string]bool) {
+func (s *Store) dropData(d disk.Volume, old *record, replaced bool, keep map[string]bool) {
 	if !replaced {
 		return
 	}
@@ -521,7 +529,7 @@ func idSet(r *record) map[string]bool {
 
 // readRecords reads the record at key from every disk of set. A missing
 // record is (nil, nil); an unreachable disk gives an error.
-func (s *Store) readRecords(set []*disk.Disk, key []byte) ([]*record, []error) {
+func (s *Store) readRecords(set []disk.Volume, key []byte) ([]*record, []error) {
 	recs := make([]*record, len(set))
 	errs := make([]error, len(set))
 	for j, d := range set {
@@ -596,6 +604,9 @@ func (s *Store) resolve(recs []*record, errs []error) (*record, []bool, error) {
 		return nil, nil, ErrNoSuchKey
 	}
 	_ = bestCount
+	if best.Tombstone {
+		return nil, nil, ErrNoSuchKey
+	}
 	holders := make([]bool, len(recs))
 	for j, r := range recs {
 		holders[j] = r != nil && r.VersionID == best.VersionID

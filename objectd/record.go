@@ -24,6 +24,7 @@ const (
 	flagDeleteMarker = 1 << 0
 	flagNull         = 1 << 1
 	flagShown        = 1 << 2 // Shown is set (listings then decode it)
+	flagTombstone    = 1 << 3 // the object was deleted (unversioned): see record.Tombstone
 )
 
 // partRecord is one stored part of an object: its own set of shards.
@@ -71,6 +72,13 @@ type record struct {
 	// ModTime (which orders records): a metadata update keeps the
 	// version's time.
 	Shown int64
+	// Tombstone: the object was deleted, in a bucket without versions. In
+	// a cluster a delete leaves this record on the set's disks instead of
+	// nothing, so that a disk that missed the delete (its node was down)
+	// cannot bring the object back: the tombstone is newer. Readers treat
+	// it as no object; it is never a version clients see. Tombstones are
+	// reclaimed after Config.TombstoneAge.
+	Tombstone bool
 }
 
 // modTime is the version's modification time as clients see it.
@@ -156,6 +164,9 @@ func (r *record) marshal() []byte {
 	}
 	if r.Shown != 0 {
 		flags |= flagShown
+	}
+	if r.Tombstone {
+		flags |= flagTombstone
 	}
 	e.b = append(e.b, recordVersion, flags)
 	e.i(r.ModTime)
@@ -267,7 +278,7 @@ func unmarshalRecord(b []byte) (*record, error) {
 		return nil, errBadRecord
 	}
 	d := dec{b: body}
-	r := &record{DeleteMarker: flags&flagDeleteMarker != 0, Null: flags&flagNull != 0}
+	r := &record{DeleteMarker: flags&flagDeleteMarker != 0, Null: flags&flagNull != 0, Tombstone: flags&flagTombstone != 0}
 	r.ModTime = d.i()
 	r.VersionID = d.s()
 	r.Size = d.i()
@@ -316,6 +327,7 @@ type summary struct {
 	ETag         []byte
 	K            int
 	DeleteMarker bool
+	Tombstone    bool
 	Shown        int64 // the record's Shown time, when set
 }
 
@@ -340,6 +352,7 @@ func peekSummary(b []byte) (summary, bool) {
 		return s, false
 	}
 	s.DeleteMarker = flags&flagDeleteMarker != 0
+	s.Tombstone = flags&flagTombstone != 0
 	if flags&flagShown != 0 {
 		// Rare (objects whose metadata was updated): decode it all.
 		if r, err := unmarshalRecord(whole); err == nil {

@@ -12,7 +12,7 @@ import (
 // behind; they are unreferenced and never read.)
 
 type pendingRemoval struct {
-	d      *disk.Disk
+	d      disk.Volume
 	inline bool
 	// still, when set, is asked again before the deferred removal runs:
 	// data an object took up meanwhile must stay.
@@ -53,13 +53,13 @@ func (s *Store) release(ids []string) {
 
 // removeDataID removes one disk's copy of a data id now, or when its last
 // reader is done.
-func (s *Store) removeDataID(d *disk.Disk, id string, inline bool) {
+func (s *Store) removeDataID(d disk.Volume, id string, inline bool) {
 	s.removeDataIDUnless(d, id, inline, nil)
 }
 
 // removeDataIDUnless is removeDataID; when the removal has to wait for
 // readers, still is asked again before it runs.
-func (s *Store) removeDataIDUnless(d *disk.Disk, id string, inline bool, still func() bool) {
+func (s *Store) removeDataIDUnless(d disk.Volume, id string, inline bool, still func() bool) {
 	// Wait out lookups in flight: each has taken its references by then.
 	s.viewMu.Lock()
 	s.viewMu.Unlock()
@@ -73,7 +73,7 @@ func (s *Store) removeDataIDUnless(d *disk.Disk, id string, inline bool, still f
 	s.removeFn(d, id, inline)()
 }
 
-func (s *Store) removeFn(d *disk.Disk, id string, inline bool) func() {
+func (s *Store) removeFn(d disk.Volume, id string, inline bool) func() {
 	return func() {
 		if inline {
 			_ = d.Update(func(t disk.Txn) error { return t.Delete(inlineKey(id)) })
@@ -93,7 +93,7 @@ func dataIDs(r *record) []string {
 
 // objectDataIDs is every data id any disk's record of the object points
 // to: data that must not be removed on behalf of an upload or a part.
-func (s *Store) objectDataIDs(set []*disk.Disk, bucket, key string) map[string]bool {
+func (s *Store) objectDataIDs(set []disk.Volume, bucket, key string) map[string]bool {
 	keep := map[string]bool{}
 	recs, _ := s.readRecords(set, objectKey(bucket, key))
 	for _, r := range recs {

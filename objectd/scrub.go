@@ -39,7 +39,7 @@ type ScrubProgress struct {
 // ctx ends.
 func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (ScrubProgress, error) {
 	p := ScrubProgress{Started: s.cfg.Now()}
-	var target *disk.Disk
+	var target disk.Volume
 	if opts.Disk != "" {
 		for i, path := range s.cfg.Disks {
 			if path == opts.Disk {
@@ -79,7 +79,7 @@ func (s *Store) Scrub(ctx context.Context, opts ScrubOptions) (ScrubProgress, er
 	return p, nil
 }
 
-func contains(set []*disk.Disk, d *disk.Disk) bool {
+func contains(set []disk.Volume, d disk.Volume) bool {
 	for _, x := range set {
 		if x == d {
 			return true
@@ -155,7 +155,7 @@ var lastScrubKey = []byte("s/last-scrub")
 
 func (s *Store) lastScrub() time.Time {
 	var last int64
-	for _, d := range s.online() {
+	for _, d := range s.localOnline() {
 		if b, err := d.Get(lastScrubKey); err == nil {
 			if v, n := binary.Varint(b); n > 0 && v > last {
 				last = v
@@ -167,7 +167,7 @@ func (s *Store) lastScrub() time.Time {
 
 func (s *Store) setLastScrub(t time.Time) {
 	v := binary.AppendVarint(nil, t.UnixNano())
-	for _, d := range s.online() {
+	for _, d := range s.localOnline() {
 		s.note(d, d.Update(func(tx disk.Txn) error { return tx.Set(lastScrubKey, v) }))
 	}
 }

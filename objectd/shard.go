@@ -12,7 +12,7 @@ import (
 // openShard opens shard j of part p of rec on d, from its inline value or
 // its file, and checks that the shard's header is the one the record
 // describes. The closer is nil for an inline shard.
-func (s *Store) openShard(d *disk.Disk, rec *record, p *partRecord, j int) (*shardfmt.Reader, io.Closer, error) {
+func (s *Store) openShard(d disk.Volume, rec *record, p *partRecord, j int) (*shardfmt.Reader, io.Closer, error) {
 	codec, err := s.codecFor(rec)
 	if err != nil {
 		return nil, nil, err

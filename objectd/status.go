@@ -26,6 +26,9 @@ type Status struct {
 	RepairEstimate time.Duration `json:"repair_estimate"`
 	DiskFailures   int64         `json:"disk_failures"`
 	Scrub          ScrubStatus   `json:"scrub"`
+	// Epoch is the ring epoch the store places by (0: local disks only).
+	Epoch     uint64          `json:"epoch"`
+	Rebalance RebalanceStatus `json:"rebalance"`
 }
 
 // ScrubStatus describes the background scrubber.
@@ -71,6 +74,8 @@ func (s *Store) Status() Status {
 	st.Scrub = ScrubStatus{Running: s.scrubRunning, Rate: s.cfg.ScrubRate, Interval: s.cfg.ScrubInterval, Current: s.scrubLast}
 	s.scrubMu.Unlock()
 	st.Scrub.LastPass = s.lastScrub()
+	st.Epoch = s.Epoch()
+	st.Rebalance = s.RebalanceStatus()
 	return st
 }
 

@@ -42,6 +42,25 @@ type Config struct {
 	ScrubRate int64
 	// OnHeal, when set, is called after each repair the healer makes.
 	OnHeal func(bucket, key string, res HealResult, err error)
+	// WrapDisk, when set, wraps each local disk as it opens; the store
+	// then uses only the wrapper (the shard API's handler wraps the disks
+	// it serves so that local and remote transactions exclude each other).
+	WrapDisk func(disk.Volume) disk.Volume
+	// Cluster is set when the store is one node of many: it may then have
+	// fewer local disks than k+m (objects are placed by the layout given
+	// to SetLayout) and opens with any one of them.
+	Cluster bool
+	// RebalanceRate bounds how fast the rebalancer moves shards to the
+	// disks a new ring places them on, in bytes per second (default
+	// 64 MiB/s; negative: unbounded).
+	RebalanceRate int64
+	// TombstoneAge is how long the tombstone a delete leaves in a cluster
+	// is kept (default 7 days): a disk that was away longer than this
+	// could bring a deleted object back.
+	TombstoneAge time.Duration
+	// RebalanceInterval is how often the rebalancer looks for misplaced
+	// shards besides after each layout change (default 10 minutes).
+	RebalanceInterval time.Duration
 	// OnDiskFailed, when set, is called (on its own goroutine) when a disk
 	// is taken out of service after repeated I/O errors, with the disk's
 	// index in Disks and its path.
@@ -76,6 +95,15 @@ func (c *Config) setDefaults() {
 	if c.ScrubRate == 0 {
 		c.ScrubRate = 16 << 20
 	}
+	if c.RebalanceRate == 0 {
+		c.RebalanceRate = 64 << 20
+	}
+	if c.TombstoneAge <= 0 {
+		c.TombstoneAge = 7 * 24 * time.Hour
+	}
+	if c.RebalanceInterval <= 0 {
+		c.RebalanceInterval = 10 * time.Minute
+	}
 }
 
 // Validate checks the configuration and says what is wrong in terms of the
@@ -89,7 +117,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: data shards (k) must be at least 1, got %d", ErrInvalidArgument, c.DataShards)
 	case c.ParityShards < 0:
 		return fmt.Errorf("%w: parity shards (m) must be at least 0, got %d", ErrInvalidArgument, c.ParityShards)
-	case c.DataShards+c.ParityShards > n:
+	case c.DataShards+c.ParityShards > n && !c.Cluster:
 		return fmt.Errorf("%w: k+m = %d+%d = %d shards need at least %d disks, but %d given",
 			ErrInvalidArgument, c.DataShards, c.ParityShards, c.DataShards+c.ParityShards, c.DataShards+c.ParityShards, n)
 	case c.DataShards+c.ParityShards > 255:
@@ -118,7 +146,7 @@ func (c *Config) Validate() error {
 // concurrent writes streams in parallel.
 type Store struct {
 	cfg   Config
-	disks []*disk.Disk // nil entries are disks that failed to open
+	disks []disk.Volume // nil entries are disks that failed to open
 	codec *erasure.Codec
 	log   *slog.Logger
 
@@ -159,6 +187,9 @@ type Store struct {
 
 	pools  pools
 	codecs sync.Map // codecKey -> *erasure.Codec, for data written with other parameters
+
+	layout atomic.Pointer[clusterView] // nil: local disks only
+	rebal  rebalancer
 }
 
 type codecKey struct{ k, m, bs int }
@@ -194,7 +225,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		cfg:     cfg,
-		disks:   make([]*disk.Disk, len(cfg.Disks)),
+		disks:   make([]disk.Volume, len(cfg.Disks)),
 		codec:   codec,
 		log:     cfg.Logger,
 		buckets: map[string]BucketInfo{},
@@ -204,9 +235,11 @@ func Open(cfg Config) (*Store, error) {
 		pending: map[string][]pendingRemoval{},
 		stop:    make(chan struct{}),
 	}
+	s.rebal.kick = make(chan struct{}, 1)
 	s.pools.init(codec)
 	var wg sync.WaitGroup
 	errs := make([]error, len(cfg.Disks))
+	local := make([]*disk.Disk, len(cfg.Disks))
 	for i, p := range cfg.Disks {
 		wg.Add(1)
 		go func() {
@@ -216,7 +249,7 @@ func Open(cfg Config) (*Store, error) {
 				errs[i] = err
 				return
 			}
-			s.disks[i] = d
+			local[i] = d
 		}()
 	}
 	wg.Wait()
@@ -226,12 +259,16 @@ func Open(cfg Config) (*Store, error) {
 			s.log.Error("disk offline", "disk", cfg.Disks[i], "err", err)
 			continue
 		}
+		s.disks[i] = local[i]
+		if cfg.WrapDisk != nil {
+			s.disks[i] = cfg.WrapDisk(local[i])
+		}
 		online++
-		if s.disks[i].Fresh {
-			s.log.Info("disk formatted", "disk", cfg.Disks[i], "id", s.disks[i].ID())
+		if local[i].Fresh {
+			s.log.Info("disk formatted", "disk", cfg.Disks[i], "id", local[i].ID())
 		}
 	}
-	if online < s.writeQuorum() {
+	if online < s.writeQuorum() && !(cfg.Cluster && online > 0) {
 		s.closeDisks()
 		return nil, fmt.Errorf("%w: only %d of %d disks could be opened, %d needed: %v",
 			ErrWriteQuorum, online, len(cfg.Disks), s.writeQuorum(), errors.Join(errs...))
@@ -239,12 +276,12 @@ func Open(cfg Config) (*Store, error) {
 	// A new disk among disks that hold data is a replaced one: until it is
 	// filled back, its "not found" answers do not count.
 	anyOld := false
-	for _, d := range s.disks {
+	for _, d := range local {
 		if d != nil && !d.Fresh {
 			anyOld = true
 		}
 	}
-	for _, d := range s.disks {
+	for _, d := range local {
 		if d != nil && d.Fresh && anyOld {
 			if err := d.SetHealing(true); err != nil {
 				s.log.Error("cannot mark disk for healing", "disk", d.Root(), "err", err)
@@ -256,9 +293,10 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.loadQueue()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.healLoop()
 	go s.fillBack()
+	go s.rebalanceLoop()
 	if cfg.ScrubInterval > 0 {
 		s.wg.Add(1)
 		go s.scrubLoop()
@@ -307,8 +345,15 @@ func (s *Store) Ready() error {
 		}
 		ok++
 	}
-	if ok < s.writeQuorum() {
-		return fmt.Errorf("%w: %d of %d disks answer, %d needed: %v", ErrWriteQuorum, ok, len(s.disks), s.writeQuorum(), errors.Join(errs...))
+	need := s.writeQuorum()
+	if s.cfg.Cluster {
+		if s.layout.Load() == nil {
+			return fmt.Errorf("%w: no placeable ring yet: the cluster needs more disks for its storage policy", ErrWriteQuorum)
+		}
+		need = 1 // the other shards live on other nodes
+	}
+	if ok < need {
+		return fmt.Errorf("%w: %d of %d disks answer, %d needed: %v", ErrWriteQuorum, ok, len(s.disks), need, errors.Join(errs...))
 	}
 	return nil
 }
@@ -333,7 +378,14 @@ func (s *Store) writeQuorum() int {
 // set returns the disks that hold an object's shards, in shard order.
 // The first disk is chosen by a hash of the name, so parity is spread over
 // every disk; entries may be nil for offline disks.
-func (s *Store) set(bucket, key string) []*disk.Disk {
+func (s *Store) set(bucket, key string) []disk.Volume {
+	if v := s.layout.Load(); v != nil {
+		return s.placeOn(v, bucket, key)
+	}
+	if s.cfg.Cluster {
+		// No ring yet: nowhere to place anything (quorum errors follow).
+		return make([]disk.Volume, s.cfg.DataShards+s.cfg.ParityShards)
+	}
 	n := len(s.disks)
 	w := s.cfg.DataShards + s.cfg.ParityShards
 	h := fnv.New64a()
@@ -341,7 +393,7 @@ func (s *Store) set(bucket, key string) []*disk.Disk {
 	h.Write([]byte{'/'})
 	h.Write([]byte(key))
 	start := int(h.Sum64() % uint64(n))
-	out := make([]*disk.Disk, w)
+	out := make([]disk.Volume, w)
 	for i := range out {
 		if d := s.disks[(start+i)%n]; d != nil && !d.Failed() {
 			out[i] = d
@@ -378,7 +430,7 @@ func newID() string {
 
 // note records the outcome of an I/O on d, taking the disk out of service
 // after a run of errors.
-func (s *Store) note(d *disk.Disk, err error) {
+func (s *Store) note(d disk.Volume, err error) {
 	if d == nil {
 		return
 	}
@@ -395,10 +447,15 @@ func (s *Store) note(d *disk.Disk, err error) {
 	}
 }
 
-// online returns the disks in service.
-func (s *Store) online() []*disk.Disk {
-	var out []*disk.Disk
-	for _, d := range s.disks {
+// online returns the disks in service: every disk of the cluster when the
+// store has a layout, else the local ones.
+func (s *Store) online() []disk.Volume {
+	v := s.layout.Load()
+	if v == nil {
+		return s.localOnline()
+	}
+	var out []disk.Volume
+	for _, d := range v.all {
 		if d != nil && !d.Failed() {
 			out = append(out, d)
 		}

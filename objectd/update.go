@@ -28,13 +28,12 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(*O
 	if err := s.checkBucket(bucket); err != nil {
 		return ObjectInfo{}, err
 	}
-	set := s.set(bucket, key)
 	okey := objectKey(bucket, key)
 	for range updateAttempts {
 		if err := ctx.Err(); err != nil {
 			return ObjectInfo{}, err
 		}
-		recs, errs := s.readRecords(set, okey)
+		set, recs, errs := s.readSet(bucket, key, okey)
 		cur, holders, err := s.resolve(recs, errs)
 		if err != nil {
 			return ObjectInfo{}, err
@@ -104,8 +103,7 @@ func (s *Store) UpdateObjectVersion(ctx context.Context, bucket, key, vid string
 	if err := s.checkBucket(bucket); err != nil {
 		return ObjectInfo{}, err
 	}
-	set := s.set(bucket, key)
-	recs, errs := s.readRecords(set, objectKey(bucket, key))
+	set, recs, errs := s.readSet(bucket, key, objectKey(bucket, key))
 	if cur, _, err := s.resolve(recs, errs); err == nil && cur.versionID() == vid {
 		if cur.DeleteMarker {
 			return cur.info(bucket, key), ErrDeleteMarker

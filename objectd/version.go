@@ -77,7 +77,7 @@ type versionAt struct {
 // noncurrent reads the noncurrent versions of a key from its set, newest
 // first. A version that fewer than k disks hold is left out (as resolve
 // leaves out unacknowledged writes).
-func (s *Store) noncurrent(set []*disk.Disk, bucket, key string) ([]versionAt, error) {
+func (s *Store) noncurrent(set []disk.Volume, bucket, key string) ([]versionAt, error) {
 	prefix := versionPrefix(bucket, key)
 	byKey := map[string]*versionAt{}
 	answered := 0
@@ -205,6 +205,7 @@ func (s *Store) DeleteObjectVersion(ctx context.Context, bucket, key string, opt
 // deleteVersion removes the version vid of a key, after check (when set)
 // accepts the current version.
 func (s *Store) deleteVersion(bucket, key, vid string, check, checkVersion func(*ObjectInfo) error) (DeleteResult, error) {
+	s.adoptBucket(bucket)
 	s.bucketMu.RLock()
 	defer s.bucketMu.RUnlock()
 	if _, ok := s.buckets[bucket]; !ok {
@@ -216,9 +217,8 @@ func (s *Store) deleteVersion(bucket, key, vid string, check, checkVersion func(
 	mu := s.lock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-	set := s.set(bucket, key)
 	okey := objectKey(bucket, key)
-	olds, errs := s.readRecords(set, okey)
+	set, olds, errs := s.readSet(bucket, key, okey)
 	cur, curHolders, err := s.resolve(olds, errs)
 	if err != nil && !errors.Is(err, ErrNoSuchKey) {
 		return DeleteResult{}, err
@@ -440,8 +440,7 @@ func (s *Store) ListObjectVersions(ctx context.Context, bucket string, opts List
 
 // versionsOf returns every version of a key, newest first.
 func (s *Store) versionsOf(bucket, key string) ([]ObjectInfo, error) {
-	set := s.set(bucket, key)
-	recs, errs := s.readRecords(set, objectKey(bucket, key))
+	set, recs, errs := s.readSet(bucket, key, objectKey(bucket, key))
 	cur, _, err := s.resolve(recs, errs)
 	if errors.Is(err, ErrNoSuchKey) {
 		return nil, nil

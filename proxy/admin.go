@@ -49,6 +49,19 @@ func (p *Proxy) admin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, p.store.Status())
 	case op == "scrub" && r.Method == http.MethodPost:
 		p.adminScrub(w, r)
+	case op == "rebalance" && r.Method == http.MethodPost:
+		if p.placement != nil {
+			if err := p.placement(r.Context()); err != nil {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "CatalogUnavailable", "message": err.Error()})
+				return
+			}
+		}
+		st, err := p.store.Rebalance(r.Context())
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "RebalanceIncomplete", "message": err.Error(), "status": st})
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
 	case op == "ring" || strings.HasPrefix(op, "ring/"):
 		p.adminRing(w, r, op)
 	case strings.HasPrefix(op, "identity/"):

@@ -51,6 +51,10 @@ type Config struct {
 	// MasterKey (32 bytes) wraps the data keys of SSE-S3 objects; nil
 	// refuses SSE-S3 (see s3.Config.MasterKey).
 	MasterKey []byte
+	// Placement, when set, brings the store's placement up to the latest
+	// ring of the cluster map; an administrator's rebalance calls it
+	// first, so that the pass moves shards by the ring of the last change.
+	Placement func(ctx context.Context) error
 }
 
 // Errors of New.
@@ -68,11 +72,12 @@ type Proxy struct {
 	log     *slog.Logger
 	gather  http.Handler
 
-	store    *objectd.Store
-	verifier *sigv4.Verifier
-	keys     keyring
-	keystone http.Handler // nil without a catalog
-	swift    http.Handler
+	store     *objectd.Store
+	placement func(ctx context.Context) error
+	verifier  *sigv4.Verifier
+	keys      keyring
+	keystone  http.Handler // nil without a catalog
+	swift     http.Handler
 }
 
 // New builds a Proxy from cfg.
@@ -115,7 +120,7 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, fmt.Errorf("proxy: store metrics: %w", err)
 	}
 	p := &Proxy{
-		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger, store: cfg.Store, verifier: verifier, keys: keys,
+		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger, store: cfg.Store, placement: cfg.Placement, verifier: verifier, keys: keys,
 		gather: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
 	}
 

@@ -77,6 +77,13 @@ type RemoveNode struct {
 	Node NodeID `json:"node"`
 }
 
+// SetAddress changes the address a node is reached at (its shard API).
+// Placement does not change.
+type SetAddress struct {
+	Node    NodeID `json:"node"`
+	Address string `json:"addr"`
+}
+
 // AddPolicy adds a storage policy; it must be placeable.
 type AddPolicy struct {
 	Policy Policy `json:"policy"`
@@ -94,6 +101,7 @@ func (RemoveDisk) Op() string  { return "remove-disk" }
 func (DrainNode) Op() string   { return "drain-node" }
 func (RemoveNode) Op() string  { return "remove-node" }
 func (AddPolicy) Op() string   { return "add-policy" }
+func (SetAddress) Op() string  { return "set-address" }
 
 func (AddNode) voluntary() bool     { return true }
 func (AddDisk) voluntary() bool     { return true }
@@ -106,6 +114,7 @@ func (RemoveDisk) voluntary() bool  { return true }
 func (DrainNode) voluntary() bool   { return true }
 func (RemoveNode) voluntary() bool  { return true }
 func (AddPolicy) voluntary() bool   { return true }
+func (SetAddress) voluntary() bool  { return true }
 
 // Apply returns the map that results from applying c to m, with its epoch
 // one higher. m is never changed. A command that is malformed, names an
@@ -309,6 +318,15 @@ func (c RemoveNode) apply(m *Map) error {
 	return nil
 }
 
+func (c SetAddress) apply(m *Map) error {
+	i, ok := m.nodeIndex(c.Node)
+	if !ok {
+		return fmt.Errorf("%w: node %q", ErrUnknown, c.Node)
+	}
+	m.Nodes[i].Address = c.Address
+	return nil
+}
+
 func (c AddPolicy) apply(m *Map) error {
 	if err := c.Policy.validate(); err != nil {
 		return err
@@ -377,6 +395,8 @@ func DecodeCommand(b []byte) (Command, error) {
 		decode(&RemoveNode{})
 	case "add-policy":
 		decode(&AddPolicy{})
+	case "set-address":
+		decode(&SetAddress{})
 	default:
 		return nil, fmt.Errorf("%w: command op %q", ErrCorrupt, env.Op)
 	}
@@ -409,6 +429,8 @@ func derefCommand(v Command) Command {
 	case *RemoveNode:
 		return *c
 	case *AddPolicy:
+		return *c
+	case *SetAddress:
 		return *c
 	}
 	return v

@@ -88,6 +88,28 @@ under --data (identity/root.json) on this machine.`,
 		},
 	}
 
+	rebalance := &cobra.Command{
+		Use:   "rebalance",
+		Short: "Move the shards this node holds that the ring places elsewhere, now, and show what moved",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := client()
+			if err != nil {
+				return err
+			}
+			st, err := c.Rebalance(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if f.jsonOut {
+				return json.NewEncoder(stdout).Encode(st)
+			}
+			fmt.Fprintf(stdout, "epoch %d: moved %d of %d misplaced shards (%.1f MiB), %d failed, %d held for a primary that is down\n",
+				st.Epoch, st.Moved, st.Misplaced, float64(st.MovedBytes)/(1<<20), st.Failed, st.Handoffs)
+			return nil
+		},
+	}
+
 	var req adminapi.ScrubRequest
 	var rateMiB float64
 	scrub := &cobra.Command{
@@ -126,7 +148,7 @@ under --data (identity/root.json) on this machine.`,
 	ringCmd := newRingCmd(stdout)
 	show, clusterCmds := newClusterCmds(stdout, f, client)
 	ringCmd.AddCommand(show)
-	cmd.AddCommand(status, scrub, ringCmd)
+	cmd.AddCommand(status, scrub, rebalance, ringCmd)
 	cmd.AddCommand(clusterCmds...)
 	cmd.AddCommand(newIdentityCmds(stdout, f, client)...)
 	return cmd
@@ -156,6 +178,20 @@ func printStatus(w io.Writer, st objectd.Status) {
 	fmt.Fprintf(tw, "scrub\t%s, every %s at %.0f MiB/s, last complete pass started %s\n", state, sc.Interval, float64(sc.Rate)/(1<<20), last)
 	if sc.Current.Objects > 0 {
 		fmt.Fprintf(tw, "scrub progress\t%d objects, %.1f MiB, %d bad, %d repaired\n", sc.Current.Objects, float64(sc.Current.Bytes)/(1<<20), sc.Current.Bad, sc.Current.Repaired)
+	}
+	if st.Epoch > 0 {
+		rb := st.Rebalance
+		state := "idle"
+		if rb.Running {
+			state = "moving"
+		}
+		eta := "-"
+		if rb.Estimate > 0 {
+			eta = rb.Estimate.Round(time.Second).String()
+		}
+		fmt.Fprintf(tw, "ring epoch\t%d\n", st.Epoch)
+		fmt.Fprintf(tw, "rebalance\t%s (epoch %d): %d of %d misplaced shards moved, %.1f of %.1f MiB, %d failed, at most %.0f MiB/s, estimate %s\n",
+			state, rb.Epoch, rb.Moved, rb.Misplaced, float64(rb.MovedBytes)/(1<<20), float64(rb.MisplacedBytes)/(1<<20), rb.Failed, float64(rb.Rate)/(1<<20), eta)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -5,8 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"maps"
 	"net/http"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/basaltstore/basalt/internal/testserver"
+	"github.com/basaltstore/basalt/objectd"
 	"github.com/basaltstore/basalt/proxy"
 )
 
@@ -22,7 +27,7 @@ const clusterSecret = "a-cluster-secret-for-tests"
 // startCluster starts n servers whose catalogs form one Raft group: the
 // first bootstraps it, the others join it. Raft ports are on 127.0.0.1,
 // 127.0.0.2, ...
-func startCluster(t *testing.T, n int) (nodes []*testserver.Server, raftAddrs []string) {
+func startCluster(t *testing.T, n int, extra ...string) (nodes []*testserver.Server, raftAddrs []string) {
 	t.Helper()
 	first := ""
 	for i := range n {
@@ -30,16 +35,211 @@ func startCluster(t *testing.T, n int) (nodes []*testserver.Server, raftAddrs []
 		if err != nil {
 			t.Fatal(err)
 		}
-		args := []string{"--node-id", fmt.Sprintf("n%d", i+1), "--raft-address", raft, "--cluster-secret", clusterSecret}
+		nodes = append(nodes, startNode(t, i+1, raft, first, extra...))
 		if i == 0 {
 			first = raft
-		} else {
-			args = append(args, "--join", first)
 		}
-		nodes = append(nodes, testserver.Start(t, testserver.Options{Args: args}))
 		raftAddrs = append(raftAddrs, raft)
 	}
 	return nodes, raftAddrs
+}
+
+// startNode starts node n ("n<n>") with its Raft port at raft and its
+// shard API on a fixed free port of 127.0.0.<n>, joining the member at
+// join unless it is empty.
+func startNode(t *testing.T, n int, raft, join string, extra ...string) *testserver.Server {
+	t.Helper()
+	shard, err := testserver.FreeAddr(fmt.Sprintf("127.0.0.%d", n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--node-id", fmt.Sprintf("n%d", n), "--raft-address", raft, "--shard-address", shard, "--cluster-secret", clusterSecret}
+	if join != "" {
+		args = append(args, "--join", join)
+	}
+	return testserver.Start(t, testserver.Options{Args: append(args, extra...)})
+}
+
+// shardFiles counts the shard files under a node's data folder.
+func shardFiles(t *testing.T, srv *testserver.Server) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(srv.DataDir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && filepath.Base(filepath.Dir(filepath.Dir(p))) == "shards" {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// rebalanceAll runs a rebalance pass on every node and returns the
+// shards they moved and hold for a primary that is down.
+func rebalanceAll(t *testing.T, nodes []*testserver.Server) (moved, handoffs int64) {
+	t.Helper()
+	for _, n := range nodes {
+		var st objectd.RebalanceStatus
+		if err := json.Unmarshal([]byte(adminRun(t, n, "--json", "rebalance")), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Failed > 0 {
+			t.Fatalf("rebalance on %s: %d moves failed", n.Addr(), st.Failed)
+		}
+		moved += st.Moved
+		handoffs += st.Handoffs
+	}
+	return moved, handoffs
+}
+
+// settle runs rebalance rounds over every node until a round moves
+// nothing and no shard waits on a hand-off, and returns what moved. The
+// nodes' own passes run meanwhile, some by a ring a node had not caught up
+// with yet: a few rounds may be needed, not many.
+func settle(t *testing.T, nodes []*testserver.Server) int64 {
+	t.Helper()
+	var total int64
+	for round := 1; round <= 5; round++ {
+		moved, handoffs := rebalanceAll(t, nodes)
+		total += moved
+		if moved == 0 && handoffs == 0 {
+			t.Logf("rebalance settled in %d rounds", round)
+			return total
+		}
+	}
+	t.Fatalf("rebalance still moving after 5 rounds (%d moved)", total)
+	return total
+}
+
+// TestObjectsAcrossNodes runs three nodes of two disks each with a 2+2
+// policy: objects written through any node are read and listed through
+// every other, with their shards spread over the nodes' disks. With one
+// node killed (kill -9) reads, writes and deletes go on, the writes
+// landing on hand-offs; once it is back, a rebalance pass moves them home,
+// after which the cluster survives the loss of another node. A fourth
+// node takes its share of the shards, and everything still reads.
+func TestObjectsAcrossNodes(t *testing.T) {
+	nodes, raftAddrs := startCluster(t, 3, "--disks", "disk{1...2}")
+	ctx := testContext(t, 5*time.Minute)
+	const bucket = "spread"
+	if err := minioClient(t, nodes[0], 1).MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	model := map[string][]byte{}
+	sizes := []int{0, 1 << 10, 40 << 10, 300 << 10, 2<<20 + 123}
+	put := func(srv *testserver.Server, i int) {
+		t.Helper()
+		key := fmt.Sprintf("obj-%02d", i)
+		data := payload(uint64(i)+1, sizes[i%len(sizes)])
+		// Retries: the first write after a node dies may find its disks
+		// still counted in (a 503), as a real client would retry.
+		if _, err := minioClient(t, srv, 3).PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+			t.Fatalf("put %s through %s: %v", key, srv.Addr(), err)
+		}
+		model[key] = data
+	}
+	checkAll := func(up []*testserver.Server) {
+		t.Helper()
+		want := slices.Sorted(maps.Keys(model))
+		for _, srv := range up {
+			c := minioClient(t, srv, 1)
+			var got []string
+			for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
+				if o.Err != nil {
+					t.Fatalf("list through %s: %v", srv.Addr(), o.Err)
+				}
+				got = append(got, o.Key)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("list through %s:\n got %v\nwant %v", srv.Addr(), got, want)
+			}
+			for _, k := range want {
+				if !bytes.Equal(getAll(ctx, t, c, bucket, k), model[k]) {
+					t.Fatalf("%s through %s differs", k, srv.Addr())
+				}
+			}
+		}
+	}
+	for i := range 20 {
+		put(nodes[i%3], i)
+	}
+	checkAll(nodes)
+	for i, n := range nodes {
+		if shardFiles(t, n) == 0 {
+			t.Fatalf("node %d holds no shard file", i+1)
+		}
+	}
+
+	// Node 3 dies: the other two go on, on hand-offs.
+	nodes[2].Kill()
+	checkAll(nodes[:2])
+	for i := 20; i < 26; i++ {
+		put(nodes[i%2], i)
+	}
+	for _, k := range []string{"obj-00", "obj-01", "obj-02"} {
+		if err := minioClient(t, nodes[0], 1).RemoveObject(ctx, bucket, k, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		delete(model, k)
+	}
+	checkAll(nodes[:2])
+	if _, handoffs := rebalanceAll(t, nodes[:2]); handoffs == 0 {
+		t.Fatal("no shard is held on a hand-off while node 3 is down")
+	}
+
+	// Node 3 is back: what the hand-offs hold goes home, until a pass
+	// finds nothing left to move.
+	nodes[2].Restart()
+	moved := settle(t, nodes)
+	t.Logf("shards moved home after node 3 came back: %d", moved)
+	checkAll(nodes)
+	// Proof that they went home: without node 1, nodes 2 and 3 still hold
+	// enough of every object.
+	nodes[0].Kill()
+	checkAll(nodes[1:])
+	nodes[0].Restart()
+
+	// A fourth node, with the same weight per disk: about a quarter of
+	// the shards move to it, and nothing else moves.
+	before := 0
+	for _, n := range nodes {
+		before += shardFiles(t, n)
+	}
+	raft4, err := testserver.FreeAddr("127.0.0.4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n4 := startNode(t, 4, raft4, raftAddrs[0], "--disks", "disk{1...2}")
+	nodes = append(nodes, n4)
+	settle(t, nodes)
+	on4, after := shardFiles(t, n4), 0
+	for _, n := range nodes {
+		after += shardFiles(t, n)
+	}
+	ratio := float64(on4) / float64(after)
+	t.Logf("fourth node: %d of %d shard files moved to it (%.1f%%; ideal for 2 disks of 8: 25%%); %d before, %d after",
+		on4, after, 100*ratio, before, after)
+	// Every object of more than 16 KiB (the inline threshold) has its
+	// four shard files. (A file left behind by moves that raced is
+	// possible: reported, not a failure; nothing reclaims such files yet.)
+	want := 0
+	for _, data := range model {
+		if len(data) > 16<<10 {
+			want += 4
+		}
+	}
+	if after > want {
+		t.Logf("%d shard files left behind", after-want)
+	}
+	if after < want || ratio < 0.10 || ratio > 0.45 {
+		t.Fatalf("fourth node holds %d of %d shard files (%d before, %d expected)", on4, after, before, want)
+	}
+	checkAll(nodes)
 }
 
 // TestCatalogAcrossNodes runs three servers with one catalog: identity
@@ -180,7 +380,7 @@ func TestClusterMapOfOneServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	n, ok := info.Map.Node("solo")
-	if !ok || n.Zone != "rack7" || n.Address != srv.Addr() || len(info.Map.Disks) != 4 || len(info.Map.Policies) != 1 {
+	if !ok || n.Zone != "rack7" || n.Address == "" || n.Address == srv.Addr() || len(info.Map.Disks) != 4 || len(info.Map.Policies) != 1 {
 		t.Fatalf("map of one server: %+v", info.Map)
 	}
 	if p := info.Map.Policies[0]; p.Name != "default" || p.K != 2 || p.M != 2 {

@@ -300,7 +300,7 @@ type ShardWriter struct {
 }
 
 // CreateShard starts writing the shard file for dataID.
-func (d *Disk) CreateShard(dataID string) (*ShardWriter, error) {
+func (d *Disk) CreateShard(dataID string) (ShardSink, error) {
 	if !validDataID(dataID) {
 		return nil, ErrBadDataID
 	}
@@ -377,7 +377,7 @@ func (w *ShardWriter) cleanup() {
 }
 
 // OpenShard opens a committed shard file for reading.
-func (d *Disk) OpenShard(dataID string) (vfs.File, error) {
+func (d *Disk) OpenShard(dataID string) (ShardSource, error) {
 	if !validDataID(dataID) {
 		return nil, ErrBadDataID
 	}
@@ -406,13 +406,13 @@ func (d *Disk) ShardPath(dataID string) string { return d.shardPath(dataID) }
 
 // ---- metadata ----
 
-// Txn is a metadata transaction.
-type Txn struct {
+// localTxn is a transaction of a local disk's badger database.
+type localTxn struct {
 	t *badger.Txn
 }
 
 // Get returns a copy of the value at key, or ErrNotFound.
-func (t Txn) Get(key []byte) ([]byte, error) {
+func (t localTxn) Get(key []byte) ([]byte, error) {
 	it, err := t.t.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, ErrNotFound
@@ -424,10 +424,10 @@ func (t Txn) Get(key []byte) ([]byte, error) {
 }
 
 // Set writes key.
-func (t Txn) Set(key, val []byte) error { return t.t.Set(key, val) }
+func (t localTxn) Set(key, val []byte) error { return t.t.Set(key, val) }
 
 // Delete removes key.
-func (t Txn) Delete(key []byte) error { return t.t.Delete(key) }
+func (t localTxn) Delete(key []byte) error { return t.t.Delete(key) }
 
 // Update runs fn in a read-write transaction and commits it durably.
 func (d *Disk) Update(fn func(Txn) error) error {
@@ -439,7 +439,7 @@ func (d *Disk) Update(fn func(Txn) error) error {
 	}
 	txn := d.db.NewTransactionAt(math.MaxUint64, true)
 	defer txn.Discard()
-	if err := fn(Txn{txn}); err != nil {
+	if err := fn(localTxn{txn}); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
 			return fmt.Errorf("disk: transaction too big: %w", err)
 		}
@@ -464,7 +464,7 @@ func (d *Disk) Get(key []byte) ([]byte, error) {
 	}
 	txn := d.db.NewTransactionAt(math.MaxUint64, false)
 	defer txn.Discard()
-	return Txn{txn}.Get(key)
+	return localTxn{txn}.Get(key)
 }
 
 // Iterator walks keys in order within a prefix.
@@ -476,7 +476,7 @@ type Iterator struct {
 
 // NewIterator opens an iterator over keys with prefix, positioned at the
 // first key >= start (start must have the prefix, or be nil).
-func (d *Disk) NewIterator(prefix, start []byte, prefetch bool) (*Iterator, error) {
+func (d *Disk) NewIterator(prefix, start []byte, prefetch bool) (Iter, error) {
 	if err := vfs.Check(d.fs, vfs.OpRead, d.metaPath()); err != nil {
 		return nil, err
 	}

@@ -95,6 +95,21 @@ func (c *Client) Status(ctx context.Context) (objectd.Status, error) {
 	return st, nil
 }
 
+// Rebalance runs a rebalance pass on the server now and returns its
+// figures.
+func (c *Client) Rebalance(ctx context.Context) (objectd.RebalanceStatus, error) {
+	var st objectd.RebalanceStatus
+	resp, err := c.do(ctx, http.MethodPost, "rebalance", nil)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("adminapi: rebalance: %w", err)
+	}
+	return st, nil
+}
+
 // ScrubRequest selects what to scrub.
 type ScrubRequest struct {
 	Bucket string

@@ -129,6 +129,15 @@ func (c MapChange) apply(s *state) error {
 		return fmt.Errorf("%w: %s: %w", ErrMapRefused, c.Change.Op(), err)
 	}
 	s.m = m
+	// The ring is built here, in the replicated state machine, so that
+	// every node places by the same ring: Build depends on the ring before,
+	// which a node that joined later could not compute itself. A map with
+	// no placeable policy yet keeps the ring it had.
+	if len(m.Policies) > 0 {
+		if r, err := ring.Build(s.r, m); err == nil {
+			s.r = r
+		}
+	}
 	return nil
 }
 

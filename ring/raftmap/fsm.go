@@ -38,6 +38,7 @@ type state struct {
 	frozen  atomic.Bool
 	index   uint64 // index of the last command applied
 	m       *ring.Map
+	r       *ring.Ring // built from m and the ring before; nil until placeable
 	buckets map[string]Bucket
 	users   map[string]User // by ID
 	keys    map[string]Key
@@ -68,6 +69,7 @@ func (s *state) clone() *state {
 	return &state{
 		index:   s.index,
 		m:       s.m, // a ring.Map is never changed in place
+		r:       s.r, // nor a ring.Ring
 		buckets: maps.Clone(s.buckets),
 		users:   maps.Clone(s.users),
 		keys:    maps.Clone(s.keys),
@@ -134,6 +136,7 @@ type snapshotFile struct {
 	Version int             `json:"version"`
 	Index   uint64          `json:"index"`
 	Map     json.RawMessage `json:"map"`
+	Ring    []byte          `json:"ring,omitempty"`
 	Buckets []Bucket        `json:"buckets"`
 	Users   []User          `json:"users"`
 	Keys    []Key           `json:"keys"`
@@ -155,10 +158,17 @@ func (s *state) encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rb []byte
+	if s.r != nil {
+		if rb, err = s.r.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
 	return json.Marshal(snapshotFile{
 		Version: snapshotVersion,
 		Index:   s.index,
 		Map:     mb,
+		Ring:    rb,
 		Buckets: sortedValues(s.buckets),
 		Users:   sortedValues(s.users),
 		Keys:    sortedValues(s.keys),
@@ -181,6 +191,11 @@ func decodeState(b []byte) (*state, error) {
 	}
 	s := newState()
 	s.index, s.m = f.Index, m
+	if len(f.Ring) > 0 {
+		if s.r, err = ring.DecodeRing(f.Ring); err != nil {
+			return nil, fmt.Errorf("%w: snapshot ring: %w", ErrStore, err)
+		}
+	}
 	for _, b := range f.Buckets {
 		s.buckets[b.Name] = b
 	}
@@ -236,6 +251,12 @@ func (f *fsm) snapshotMap() *ring.Map {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.st.m
+}
+
+func (f *fsm) ring() *ring.Ring {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.st.r
 }
 
 func (f *fsm) applied() (index uint64, changed <-chan struct{}) {

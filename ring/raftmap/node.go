@@ -394,6 +394,11 @@ func (n *Node) AppliedIndex() uint64 {
 // a new one).
 func (n *Node) Map() *ring.Map { return n.fsm.snapshotMap() }
 
+// Ring returns the ring built from the cluster map (nil until the map has
+// a placeable policy). Every node applies the same commands, so every
+// node has the same ring for the same epoch.
+func (n *Node) Ring() *ring.Ring { return n.fsm.ring() }
+
 // Bucket returns a bucket's record.
 func (n *Node) Bucket(name string) (Bucket, bool) { return n.fsm.bucket(name) }
 

@@ -52,6 +52,7 @@ type Config struct {
 	LifecycleEvery  time.Duration // --lifecycle-interval: how often buckets' lifecycle rules are applied; 0: never
 	MemoryLimitMiB  int           // --memory-limit: soft limit of the Go heap in MiB (GOMEMLIMIT wins when set); 0: none
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
+	ShardAddress    string        // --shard-address: host:port of the internal shard API the other nodes reach this node's disks at
 	SSEMasterKey    string        // --sse-master-key-file: file of 64 hex digits; empty: the catalog's, generated once
 }
 
@@ -70,12 +71,18 @@ func Default() Config {
 		LogLevel:        "info",
 		ShutdownTimeout: 30 * time.Second,
 		RaftAddress:     "127.0.0.1:0",
+		ShardAddress:    "127.0.0.1:0",
 		Role:            "voter",
 		Zone:            "zone1",
 		LifecycleEvery:  time.Hour,
 		MemoryLimitMiB:  512,
 	}
 }
+
+// Clustered reports whether this node is meant to be one of many (it
+// joins a cluster, or shares a given cluster secret): it may then have
+// fewer disks than k+m, the other shards going to other nodes.
+func (c Config) Clustered() bool { return c.Join != "" || c.ClusterSecret != "" }
 
 // Validate checks the configuration. Its errors match ErrUsage and read as
 // one line for the user.
@@ -93,7 +100,7 @@ func (c Config) Validate() error {
 	if c.ParityShards < 0 {
 		return usagef("--ec-parity=%d: the number of parity shards m must be at least 0", c.ParityShards)
 	}
-	if c.DataShards+c.ParityShards > len(disks) {
+	if c.DataShards+c.ParityShards > len(disks) && !c.Clustered() {
 		return usagef("--ec-data=%d --ec-parity=%d need k+m=%d disks, but --disks gives %d",
 			c.DataShards, c.ParityShards, c.DataShards+c.ParityShards, len(disks))
 	}
@@ -106,6 +113,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := checkAddress("--raft-address", c.RaftAddress); err != nil {
+		return err
+	}
+	if err := checkAddress("--shard-address", c.ShardAddress); err != nil {
 		return err
 	}
 	if c.Join != "" {

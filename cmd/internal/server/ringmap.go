@@ -25,7 +25,8 @@ const (
 // DiskID is the ring id of this node's disk number i (from 1).
 func DiskID(node string, i int) ring.DiskID { return ring.DiskID(fmt.Sprintf("%s:d%d", node, i)) }
 
-// registerNode makes sure the cluster map knows this node, at address,
+// registerNode makes sure the cluster map knows this node, at address (of
+// its shard API),
 // in zone, and each of its disks; and that the default policy exists
 // (made from this node's k and m when it is the first). A disk already in
 // the map keeps its state and weight: the map is changed by operators
@@ -40,11 +41,16 @@ func registerNode(ctx context.Context, cat *catalog.Catalog, cfg Config, address
 		return nil
 	}
 	m := node.Map()
-	if _, ok := m.Node(id); !ok {
+	if n, ok := m.Node(id); !ok {
 		if err := propose(ring.AddNode{ID: id, Address: address, Zone: cfg.Zone}); err != nil {
 			return err
 		}
 		log.Info("node added to the cluster map", "node", id, "zone", cfg.Zone, "address", address)
+	} else if n.Address != address {
+		if err := propose(ring.SetAddress{Node: id, Address: address}); err != nil {
+			return err
+		}
+		log.Info("node address changed in the cluster map", "node", id, "address", address, "was", n.Address)
 	}
 	for i, path := range disks {
 		did := DiskID(string(id), i+1)

@@ -67,6 +67,8 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		DataShards:   cfg.DataShards,
 		ParityShards: cfg.ParityShards,
 		Logger:       logger.With("component", "objectd"),
+		// A node of a cluster may have fewer disks than k+m.
+		Cluster: cfg.Clustered(),
 	}
 	// A disk the store takes out of service is marked failed in the
 	// cluster map (once the catalog is open; before, the operator marks it
@@ -104,17 +106,6 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 			}
 		}
 	}
-	store, err := objectd.Open(storeCfg)
-	if err != nil {
-		return fmt.Errorf("server: open store: %w", err)
-	}
-	defer func() {
-		if cerr := store.Close(); cerr != nil {
-			logger.Error("closing the store", "err", cerr)
-			err = errors.Join(err, fmt.Errorf("server: close store: %w", cerr))
-		}
-	}()
-
 	cat, err := openCatalog(ctx, cfg, root, logger.With("component", "catalog"))
 	if err != nil {
 		return err
@@ -125,6 +116,39 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		}
 	}()
 	catRef.Store(cat)
+
+	// The shard API: this node's disks for the other nodes, on a listener
+	// of its own that S3 clients never reach.
+	secret, err := keptValue(filepath.Join(cfg.DataDir, CatalogDir, "secret"), cfg.ClusterSecret, func() string { return randomHex(32) })
+	if err != nil {
+		return err
+	}
+	shards := newShardService(cat.Node().ID(), []byte(secret), logger.With("component", "shardapi"))
+	storeCfg.WrapDisk = shards.h.Local
+	shardLn, err := listenShards(cfg)
+	if err != nil {
+		return err
+	}
+	store, err := objectd.Open(storeCfg)
+	if err != nil {
+		_ = shardLn.Close()
+		return fmt.Errorf("server: open store: %w", err)
+	}
+	defer func() {
+		if cerr := store.Close(); cerr != nil {
+			logger.Error("closing the store", "err", cerr)
+			err = errors.Join(err, fmt.Errorf("server: close store: %w", cerr))
+		}
+	}()
+	shards.store = store
+	stopShards := shards.serve(shardLn)
+	defer stopShards()
+	if err := registerNode(ctx, cat, cfg, shardLn.Addr().String(), disks, logger); err != nil {
+		return err
+	}
+	if _, err := shards.apply(cat); err != nil {
+		return fmt.Errorf("server: placement: %w", err)
+	}
 	sseKey, err := masterKey(ctx, cat, cfg.SSEMasterKey) // sse.go
 	if err != nil {
 		return err
@@ -147,6 +171,13 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		Registry:    reg,
 		Ready:       store.Ready,
 		MasterKey:   sseKey,
+		Placement: func(ctx context.Context) error {
+			if err := cat.Sync(ctx); err != nil {
+				return err
+			}
+			_, err := shards.apply(cat)
+			return err
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("server: proxy: %w", err)
@@ -156,10 +187,17 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	if err != nil {
 		return fmt.Errorf("server: listen: %w", err)
 	}
-	if err := registerNode(ctx, cat, cfg, ln.Addr().String(), disks, logger); err != nil {
-		_ = ln.Close()
-		return err
-	}
+	followCtx, stopFollow := context.WithCancel(context.Background())
+	followDone := make(chan struct{})
+	go func() {
+		defer close(followDone)
+		go shards.probe(followCtx)
+		shards.follow(followCtx, cat)
+	}()
+	defer func() {
+		stopFollow()
+		<-followDone
+	}()
 	srv := &http.Server{
 		Handler:           px.Handler(),
 		ReadHeaderTimeout: 30 * time.Second,

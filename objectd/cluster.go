@@ -1,0 +1,206 @@
+package objectd
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/basaltstore/basalt/objectd/disk"
+	"github.com/basaltstore/basalt/ring"
+)
+
+// Layout is where a store that is one node of a cluster places objects:
+// the ring computed from the cluster map, the storage policy new objects
+// are written with, and a Volume for every disk of the ring (this node's
+// own from LocalVolume, the others' reached over the shard API).
+//
+// Without a layout a store places objects over its local disks alone.
+type Layout struct {
+	Ring    *ring.Ring
+	Policy  string
+	Volumes map[ring.DiskID]disk.Volume
+}
+
+// clusterView is a Layout prepared for lookups.
+type clusterView struct {
+	Layout
+	all  []disk.Volume // every volume, by disk id
+	prev []*ring.Ring  // the rings before this one, newest first
+}
+
+// keptRings is how many earlier rings reads still look at while the
+// rebalancer moves shards to the current one.
+const keptRings = 2
+
+// SetLayout makes the store place objects by l from now on (nil: back to
+// the local disks alone). The policy's width must be the store's k+m.
+// Objects written under an earlier layout stay readable where their
+// shards are until the rebalancer has moved them.
+func (s *Store) SetLayout(l *Layout) error {
+	if l == nil {
+		s.layout.Store(nil)
+		return nil
+	}
+	var width int
+	for _, p := range l.Ring.Policies() {
+		if p.Name == l.Policy {
+			width = p.Width()
+		}
+	}
+	if want := s.cfg.DataShards + s.cfg.ParityShards; width != want {
+		return fmt.Errorf("%w: policy %q places %d shards, the store writes %d+%d", ErrInvalidArgument, l.Policy, width, s.cfg.DataShards, s.cfg.ParityShards)
+	}
+	v := &clusterView{Layout: *l}
+	if old := s.layout.Load(); old != nil && old.Ring.Epoch() != l.Ring.Epoch() {
+		v.prev = append([]*ring.Ring{old.Ring}, old.prev...)
+		if len(v.prev) > keptRings {
+			v.prev = v.prev[:keptRings]
+		}
+	} else if old != nil {
+		v.prev = old.prev
+	}
+	ids := make([]ring.DiskID, 0, len(l.Volumes))
+	for id := range l.Volumes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		v.all = append(v.all, l.Volumes[id])
+	}
+	s.layout.Store(v)
+	s.kickRebalance()
+	return nil
+}
+
+// Epoch is the ring epoch of the layout in use (0 without one).
+func (s *Store) Epoch() uint64 {
+	if v := s.layout.Load(); v != nil {
+		return v.Ring.Epoch()
+	}
+	return 0
+}
+
+// LocalVolume is this node's disk i (in Config.Disks order), or nil when
+// it is offline.
+func (s *Store) LocalVolume(i int) disk.Volume {
+	if i < 0 || i >= len(s.disks) {
+		return nil
+	}
+	return s.disks[i]
+}
+
+// placeOn returns the disks of an object by the ring, in shard order. A
+// primary that is down is replaced by the first hand-off that is up, so
+// that a write keeps its full width and a read looks where the write
+// went; the rebalancer moves such shards home later.
+func (s *Store) placeOn(v *clusterView, bucket, key string) []disk.Volume {
+	w := s.cfg.DataShards + s.cfg.ParityShards
+	out := make([]disk.Volume, w)
+	pl, err := v.Ring.Locate(v.Policy, bucket, key)
+	if err != nil {
+		s.log.Warn("placement failed", "bucket", bucket, "key", key, "err", err)
+		return out
+	}
+	up := func(id ring.DiskID) disk.Volume {
+		if d := v.Volumes[id]; d != nil && !d.Failed() {
+			return d
+		}
+		return nil
+	}
+	next := 0
+	for i := range out {
+		if i < len(pl.Disks) {
+			out[i] = up(pl.Disks[i])
+		}
+		for out[i] == nil && next < len(pl.Handoffs) {
+			out[i] = up(pl.Handoffs[next])
+			next++
+		}
+	}
+	return out
+}
+
+// primaries returns the disks the ring names for an object, without
+// hand-offs (nil where the ring's disk has no volume).
+func (s *Store) primaries(v *clusterView, bucket, key string) []disk.Volume {
+	pl, err := v.Ring.Locate(v.Policy, bucket, key)
+	if err != nil {
+		return nil
+	}
+	out := make([]disk.Volume, len(pl.Disks))
+	for i, id := range pl.Disks {
+		out[i] = v.Volumes[id]
+	}
+	return out
+}
+
+// localOnline returns this node's disks in service.
+func (s *Store) localOnline() []disk.Volume {
+	var out []disk.Volume
+	for _, d := range s.disks {
+		if d != nil && !d.Failed() {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// readSet reads the records at okey of an object's set and, in a cluster,
+// widens the set when it does not hold the version on every slot (see
+// widen). Reads, deletes and version changes start here, so that they
+// find and act on shards wherever a hand-off or an earlier ring put them.
+func (s *Store) readSet(bucket, key string, okey []byte) ([]disk.Volume, []*record, []error) {
+	set := s.set(bucket, key)
+	recs, errs := s.readRecords(set, okey)
+	if s.layout.Load() == nil {
+		return set, recs, errs
+	}
+	if best, holders, err := s.resolve(recs, errs); err == nil && best != nil && !slices.Contains(holders, false) {
+		return set, recs, errs
+	}
+	return s.widen(bucket, key, okey, set, recs, errs)
+}
+
+// widen looks for an object's records beyond its placement: on the disks
+// the previous rings placed it on (until the rebalancer has moved it), and
+// on the ring's hand-offs (where a write went while a primary was down).
+// A record found there with shard index j takes slot j when the slot's
+// own disk holds nothing, or an older version.
+func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs []*record, errs []error) ([]disk.Volume, []*record, []error) {
+	v := s.layout.Load()
+	seen := map[disk.Volume]bool{}
+	for _, d := range set {
+		seen[d] = true
+	}
+	var cands []disk.Volume
+	add := func(ids []ring.DiskID) {
+		for _, id := range ids {
+			if d := v.Volumes[id]; d != nil && !seen[d] && !d.Failed() {
+				seen[d] = true
+				cands = append(cands, d)
+			}
+		}
+	}
+	for _, r := range v.prev {
+		if pl, err := r.Locate(v.Policy, bucket, key); err == nil {
+			add(pl.Disks)
+		}
+	}
+	if pl, err := v.Ring.Locate(v.Policy, bucket, key); err == nil {
+		add(pl.Handoffs[:min(len(pl.Handoffs), len(set))])
+	}
+	if len(cands) == 0 {
+		return set, recs, errs
+	}
+	crecs, _ := s.readRecords(cands, okey)
+	set, recs, errs = slices.Clone(set), slices.Clone(recs), slices.Clone(errs)
+	for c, r := range crecs {
+		if r == nil || r.ShardIndex < 0 || r.ShardIndex >= len(set) {
+			continue
+		}
+		j := r.ShardIndex
+		if recs[j] == nil || r.ModTime > recs[j].ModTime {
+			set[j], recs[j], errs[j] = cands[c], r, nil
+		}
+	}
+	return set, recs, errs
+}
