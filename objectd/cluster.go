@@ -25,6 +25,10 @@ type clusterView struct {
 	Layout
 	all  []disk.Volume // every volume, by disk id
 	prev []*ring.Ring  // the rings before this one, newest first
+	// parts holds each partition's primaries as volumes (nil where the
+	// ring's disk has none), so that placing an object costs a hash and
+	// a copy.
+	parts [][]disk.Volume
 }
 
 // keptRings is how many earlier rings reads still look at while the
@@ -66,6 +70,17 @@ func (s *Store) SetLayout(l *Layout) error {
 	for _, id := range ids {
 		v.all = append(v.all, l.Volumes[id])
 	}
+	for part := 0; ; part++ {
+		ids, err := l.Ring.Primaries(l.Policy, uint32(part))
+		if err != nil {
+			break
+		}
+		vols := make([]disk.Volume, len(ids))
+		for i, id := range ids {
+			vols[i] = l.Volumes[id]
+		}
+		v.parts = append(v.parts, vols)
+	}
 	s.layout.Store(v)
 	s.kickRebalance()
 	return nil
@@ -95,24 +110,29 @@ func (s *Store) LocalVolume(i int) disk.Volume {
 func (s *Store) placeOn(v *clusterView, bucket, key string) []disk.Volume {
 	w := s.cfg.DataShards + s.cfg.ParityShards
 	out := make([]disk.Volume, w)
-	pl, err := v.Ring.Locate(v.Policy, bucket, key)
-	if err != nil {
+	part, err := v.Ring.Partition(v.Policy, bucket, key)
+	if err != nil || int(part) >= len(v.parts) {
 		s.log.Warn("placement failed", "bucket", bucket, "key", key, "err", err)
 		return out
 	}
-	up := func(id ring.DiskID) disk.Volume {
-		if d := v.Volumes[id]; d != nil && !d.Failed() {
-			return d
+	down := false
+	for i, d := range v.parts[part] {
+		if i < w && d != nil && !d.Failed() {
+			out[i] = d
+		} else if i < w {
+			down = true
 		}
-		return nil
 	}
+	if !down {
+		return out
+	}
+	hs, _ := v.Ring.Handoffs(v.Policy, part, w)
 	next := 0
 	for i := range out {
-		if i < len(pl.Disks) {
-			out[i] = up(pl.Disks[i])
-		}
-		for out[i] == nil && next < len(pl.Handoffs) {
-			out[i] = up(pl.Handoffs[next])
+		for out[i] == nil && next < len(hs) {
+			if d := v.Volumes[hs[next]]; d != nil && !d.Failed() {
+				out[i] = d
+			}
 			next++
 		}
 	}
@@ -122,15 +142,11 @@ func (s *Store) placeOn(v *clusterView, bucket, key string) []disk.Volume {
 // primaries returns the disks the ring names for an object, without
 // hand-offs (nil where the ring's disk has no volume).
 func (s *Store) primaries(v *clusterView, bucket, key string) []disk.Volume {
-	pl, err := v.Ring.Locate(v.Policy, bucket, key)
-	if err != nil {
+	part, err := v.Ring.Partition(v.Policy, bucket, key)
+	if err != nil || int(part) >= len(v.parts) {
 		return nil
 	}
-	out := make([]disk.Volume, len(pl.Disks))
-	for i, id := range pl.Disks {
-		out[i] = v.Volumes[id]
-	}
-	return out
+	return v.parts[part]
 }
 
 // localOnline returns this node's disks in service.
@@ -154,10 +170,20 @@ func (s *Store) readSet(bucket, key string, okey []byte) ([]disk.Volume, []*reco
 	if s.layout.Load() == nil {
 		return set, recs, errs
 	}
-	if best, holders, err := s.resolve(recs, errs); err == nil && best != nil && !slices.Contains(holders, false) {
+	if oneVersion(recs) {
 		return set, recs, errs
 	}
 	return s.widen(bucket, key, okey, set, recs, errs)
+}
+
+// oneVersion reports whether every slot holds a record of one version.
+func oneVersion(recs []*record) bool {
+	for _, r := range recs {
+		if r == nil || r.VersionID != recs[0].VersionID {
+			return false
+		}
+	}
+	return len(recs) > 0
 }
 
 // widen looks for an object's records beyond its placement: on the disks
