@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -176,6 +178,28 @@ func (s *Store) adoptBucket(bucket string) {
 		s.buckets[bucket] = BucketInfo{Name: bucket, Created: time.Unix(0, created).UTC()}
 	}
 	s.bucketMu.Unlock()
+}
+
+// clusterBuckets lists the buckets recorded on any disk of the cluster
+// (one made through another node included), by name. A disk that missed a
+// bucket's removal may still name it: walking it finds nothing.
+func (s *Store) clusterBuckets() []BucketInfo {
+	seen := map[string]bool{}
+	for _, d := range s.online() {
+		it, err := d.NewIterator([]byte("b/"), nil, true)
+		if err != nil {
+			continue
+		}
+		for ; it.Valid(); it.Next() {
+			seen[string(it.Key()[2:])] = true
+		}
+		it.Close()
+	}
+	out := make([]BucketInfo, 0, len(seen))
+	for _, name := range slices.Sorted(maps.Keys(seen)) {
+		out = append(out, BucketInfo{Name: name})
+	}
+	return out
 }
 
 // forAllDisks runs fn on every online disk and returns how many succeeded.

@@ -82,8 +82,20 @@ func (s *Store) SetLayout(l *Layout) error {
 		v.parts = append(v.parts, vols)
 	}
 	s.layout.Store(v)
+	if s.cfg.Cluster {
+		s.startFillBack()
+	}
 	s.kickRebalance()
 	return nil
+}
+
+// startFillBack starts the fill back of this node's new or replaced disks,
+// once.
+func (s *Store) startFillBack() {
+	s.fillOnce.Do(func() {
+		s.wg.Add(1)
+		go s.fillBack()
+	})
 }
 
 // Epoch is the ring epoch of the layout in use (0 without one).

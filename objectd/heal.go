@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/basaltstore/basalt/objectd/disk"
@@ -406,7 +407,12 @@ func (s *Store) fillBack() {
 	ctx, cancel := s.stopContext()
 	defer cancel()
 	objects, failed := 0, 0
+	clustered := s.layout.Load() != nil
 	err := s.eachObject(ctx, "", func(bucket string, o ObjectInfo) error {
+		// In a cluster most objects have no shard on this node's disks.
+		if clustered && !slices.ContainsFunc(s.set(bucket, o.Key), func(d disk.Volume) bool { return slices.Contains(healing, d) }) {
+			return nil
+		}
 		if _, err := s.healObject(bucket, o.Key); err != nil {
 			failed++
 			s.log.Warn("fill back: heal failed", "bucket", bucket, "key", o.Key, "err", err)

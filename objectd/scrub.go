@@ -177,6 +177,9 @@ func (s *Store) setLastScrub(t time.Time) {
 // or ctx ends.
 func (s *Store) eachObject(ctx context.Context, bucket string, fn func(bucket string, o ObjectInfo) error) error {
 	buckets, _ := s.ListBuckets(ctx)
+	if s.layout.Load() != nil {
+		buckets = s.clusterBuckets()
+	}
 	for _, b := range buckets {
 		if bucket != "" && b.Name != bucket {
 			continue

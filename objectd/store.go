@@ -188,8 +188,9 @@ type Store struct {
 	pools  pools
 	codecs sync.Map // codecKey -> *erasure.Codec, for data written with other parameters
 
-	layout atomic.Pointer[clusterView] // nil: local disks only
-	rebal  rebalancer
+	layout   atomic.Pointer[clusterView] // nil: local disks only
+	fillOnce sync.Once
+	rebal    rebalancer
 }
 
 type codecKey struct{ k, m, bs int }
@@ -293,10 +294,14 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.loadQueue()
-	s.wg.Add(3)
+	s.wg.Add(2)
 	go s.healLoop()
-	go s.fillBack()
 	go s.rebalanceLoop()
+	if !cfg.Cluster {
+		// In a cluster the fill back waits for the first layout: until
+		// then nothing can be placed.
+		s.startFillBack()
+	}
 	if cfg.ScrubInterval > 0 {
 		s.wg.Add(1)
 		go s.scrubLoop()
