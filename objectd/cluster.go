@@ -29,6 +29,8 @@ type clusterView struct {
 	// ring's disk has none), so that placing an object costs a hash and
 	// a copy.
 	parts [][]disk.Volume
+	// remote is set when some volume is another node's.
+	remote bool
 }
 
 // keptRings is how many earlier rings reads still look at while the
@@ -69,6 +71,9 @@ func (s *Store) SetLayout(l *Layout) error {
 	slices.Sort(ids)
 	for _, id := range ids {
 		v.all = append(v.all, l.Volumes[id])
+		if !slices.Contains(s.disks, l.Volumes[id]) {
+			v.remote = true
+		}
 	}
 	for part := 0; ; part++ {
 		ids, err := l.Ring.Primaries(l.Policy, uint32(part))

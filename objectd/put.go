@@ -532,31 +532,44 @@ func idSet(r *record) map[string]bool {
 func (s *Store) readRecords(set []disk.Volume, key []byte) ([]*record, []error) {
 	recs := make([]*record, len(set))
 	errs := make([]error, len(set))
+	if v := s.layout.Load(); v != nil && v.remote {
+		// Other nodes' disks answer in a network round trip each: ask
+		// them all at once.
+		var wg sync.WaitGroup
+		for j := range set {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				recs[j], errs[j] = s.readRecord(set[j], key)
+			}()
+		}
+		wg.Wait()
+		return recs, errs
+	}
 	for j, d := range set {
-		if d == nil {
-			errs[j] = errDiskOffline
-			continue
-		}
-		b, err := d.Get(key)
-		s.note(d, err)
-		if errors.Is(err, disk.ErrNotFound) {
-			if d.Healing() {
-				errs[j] = errDiskHealing
-			}
-			continue
-		}
-		if err != nil {
-			errs[j] = err
-			continue
-		}
-		r, err := unmarshalRecord(b)
-		if err != nil {
-			errs[j] = err
-			continue
-		}
-		recs[j] = r
+		recs[j], errs[j] = s.readRecord(d, key)
 	}
 	return recs, errs
+}
+
+// readRecord reads the record at key from d: nil and no error when d
+// holds none (errDiskHealing instead when d is being filled back).
+func (s *Store) readRecord(d disk.Volume, key []byte) (*record, error) {
+	if d == nil {
+		return nil, errDiskOffline
+	}
+	b, err := d.Get(key)
+	s.note(d, err)
+	if errors.Is(err, disk.ErrNotFound) {
+		if d.Healing() {
+			return nil, errDiskHealing
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return unmarshalRecord(b)
 }
 
 var (

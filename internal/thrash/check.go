@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,17 +24,30 @@ const (
 // finalChecks runs once the load has stopped: every key and listing agrees
 // with the model, then full redundancy.
 func (t *thrasher) finalChecks(ctx context.Context) error {
-	node := t.cluster.Nodes()[0]
+	nodes := t.cluster.Nodes()
 	t.phase("verify every key and listing")
-	if err := t.verifyAll(ctx, node, CheckFinalGet, true); err != nil || t.failed() {
+	if err := t.verifyAll(ctx, nodes[:1], t.withOther(0), CheckFinalGet, true); err != nil || t.failed() {
 		return err
 	}
 	// The reads above queued a heal for every object that lacks a shard
 	// the store can see is missing; wait for the healer to get through.
-	if err := t.healBarrier(ctx, node); err != nil || t.failed() {
+	if err := t.healBarrier(ctx); err != nil || t.failed() {
 		return err
 	}
-	return t.redundancy(ctx, node)
+	if len(nodes) == 1 {
+		return t.redundancy(ctx, nodes[0])
+	}
+	return t.redundancyNodes(ctx)
+}
+
+// withOther returns node i of the cluster and the one after it (node i
+// alone in a cluster of one).
+func (t *thrasher) withOther(i int) []Node {
+	nodes := t.cluster.Nodes()
+	if len(nodes) == 1 {
+		return nodes
+	}
+	return []Node{nodes[i], nodes[(i+1)%len(nodes)]}
 }
 
 func (t *thrasher) phase(format string, args ...any) {
@@ -42,17 +56,23 @@ func (t *thrasher) phase(format string, args ...any) {
 	t.logf("thrash: %s", msg)
 }
 
-// verifyAll reads every key of the key space in full and lists the bucket
-// and each prefix, checking them against the model. With pin, each key's
-// value is then fixed to what was read (no operation is in flight, so the
-// read shows which of the allowed values took effect); later checks must
-// find exactly that.
-func (t *thrasher) verifyAll(ctx context.Context, node Node, kind string, pin bool) error {
-	c, err := t.client(node, false)
-	if err != nil {
-		return err
+// verifyAll reads every key of the key space in full, in turn through
+// each of readers, and lists the bucket and each prefix through each of
+// listers, checking them against the model. With pin, each key's value is
+// then fixed to what was read (no operation is in flight, so the read shows
+// which of the allowed values took effect); later checks must find exactly
+// that.
+func (t *thrasher) verifyAll(ctx context.Context, readers, listers []Node, kind string, pin bool) error {
+	var rcs []*minio.Core
+	for _, n := range readers {
+		c, err := t.client(n, false)
+		if err != nil {
+			return err
+		}
+		rcs = append(rcs, c)
 	}
-	for _, key := range t.keys {
+	for ki, key := range t.keys {
+		c := rcs[ki%len(rcs)]
 		o := &op{t: t, base: ctx, c: c, client: "check", kind: kind, key: key, id: t.opSeq.Add(1)}
 		octx, cancel := o.ctx()
 		start := t.model.BeginRead()
@@ -60,8 +80,8 @@ func (t *thrasher) verifyAll(ctx context.Context, node Node, kind string, pin bo
 		cancel()
 		end, allowed, _ := t.model.EndReadKey(start, key)
 		if ferr != nil && !isCode(ferr, "NoSuchKey") {
-			o.log("[%d,%d] ERROR %v", start, end, ferr)
-			t.violate(key, "%s %s: read failed after the load stopped: %v", kind, key, ferr)
+			o.log("[%d,%d] ERROR %v (through %s)", start, end, ferr, readers[ki%len(rcs)].Name())
+			t.violate(key, "%s %s: read through %s failed after the load stopped: %v", kind, key, readers[ki%len(rcs)].Name(), ferr)
 			return nil
 		}
 		if !o.checkFull(start, end, allowed, n, sum, ferr) {
@@ -81,6 +101,21 @@ func (t *thrasher) verifyAll(ctx context.Context, node Node, kind string, pin bo
 			o.log("pinned to %s", got)
 		}
 	}
+	for _, n := range listers {
+		if err := t.verifyLists(ctx, n, kind); err != nil || t.failed() {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyLists lists the bucket and each prefix through node and checks
+// the listings against the model.
+func (t *thrasher) verifyLists(ctx context.Context, node Node, kind string) error {
+	c, err := t.client(node, false)
+	if err != nil {
+		return err
+	}
 	listKind := CheckFinalList
 	if kind == CheckRedundancy {
 		listKind = CheckRedundancy + "-list"
@@ -98,10 +133,10 @@ func (t *thrasher) verifyAll(ctx context.Context, node Node, kind string, pin bo
 		}
 		_, allowed := t.model.EndRead(start, keys...)
 		if err != nil {
-			t.violate("", "%s: list %q failed after the load stopped: %v", listKind, prefix, err)
+			t.violate("", "%s: list %q through %s failed after the load stopped: %v", listKind, prefix, node.Name(), err)
 			return nil
 		}
-		if !t.checkListing(fmt.Sprintf("%s %q", listKind, prefix), listed, keys, allowed, listKind) {
+		if !t.checkListing(fmt.Sprintf("%s %q through %s", listKind, prefix, node.Name()), listed, keys, allowed, listKind) {
 			return nil
 		}
 	}
@@ -113,23 +148,36 @@ func (t *thrasher) verifyAll(ctx context.Context, node Node, kind string, pin bo
 // time; the barrier queues one more and waits for it to be done: it puts
 // an object made of shard files, damages the first block of its first
 // data shard, and reads it, which queues its repair (and must still return
-// the right bytes).
-func (t *thrasher) healBarrier(ctx context.Context, node Node) error {
-	c, err := t.client(node, false)
+// the right bytes). Everything goes through node 0, which served the reads
+// that queued heals; the shard file may be on any node's disks, and the
+// heal is awaited in every node's log.
+func (t *thrasher) healBarrier(ctx context.Context) error {
+	nodes := t.cluster.Nodes()
+	c, err := t.client(nodes[0], false)
 	if err != nil {
 		return err
 	}
 	t.phase("heal barrier")
-	disks := node.Disks()
+	files := func() ([]string, error) {
+		var all []string
+		for _, n := range nodes {
+			for _, d := range n.Disks() {
+				fs, err := shardFiles(d)
+				if err != nil {
+					return nil, err
+				}
+				all = append(all, fs...)
+			}
+		}
+		return all, nil
+	}
+	old, err := files()
+	if err != nil {
+		return err
+	}
 	before := map[string]bool{}
-	for _, d := range disks {
-		files, err := shardFiles(d)
-		if err != nil {
-			return err
-		}
-		for _, f := range files {
-			before[f] = true
-		}
+	for _, f := range old {
+		before[f] = true
 	}
 	key := fmt.Sprintf("barrier-%d", t.opSeq.Add(1))
 	const size = 256 << 10
@@ -141,26 +189,27 @@ func (t *thrasher) healBarrier(ctx context.Context, node Node) error {
 		return nil
 	}
 	// The new shard files are the barrier object's (nothing else writes).
+	now, err := files()
+	if err != nil {
+		return err
+	}
 	var target string
-	for _, d := range disks {
-		files, err := shardFiles(d)
-		if err != nil {
-			return err
+	for _, f := range now {
+		if before[f] {
+			continue
 		}
-		for _, f := range files {
-			if before[f] {
-				continue
-			}
-			if idx, err := shardIndex(f); err == nil && idx == 0 {
-				target = f
-			}
+		if idx, err := shardIndex(f); err == nil && idx == 0 {
+			target = f
 		}
 	}
 	if target == "" {
 		t.violate("", "heal barrier: no shard file with index 0 appeared for %s", key)
 		return nil
 	}
-	from := len(node.Logs())
+	from := make([]int, len(nodes))
+	for i, n := range nodes {
+		from[i] = len(n.Logs())
+	}
 	if err := damageFirstBlock(target); err != nil {
 		return fmt.Errorf("%w: heal barrier: %w", ErrCluster, err)
 	}
@@ -175,7 +224,7 @@ func (t *thrasher) healBarrier(ctx context.Context, node Node) error {
 		t.violate("", "heal barrier: %s read back as %d bytes sha256 %x (err %v) after one shard was damaged, want %s", key, n, sum[:4], err, v)
 		return nil
 	}
-	line, err := waitLine(octx, node, from, func(line string) bool {
+	who, line, err := waitAnyLine(octx, nodes, from, func(line string) bool {
 		return strings.Contains(line, `msg="healed object"`) && strings.Contains(line, " key="+key+" ") &&
 			strings.Contains(line, " bucket="+t.barrierBucket()+" ")
 	})
@@ -183,7 +232,7 @@ func (t *thrasher) healBarrier(ctx context.Context, node Node) error {
 		t.violate("", "heal barrier: %s not healed: %v", key, err)
 		return nil
 	}
-	t.phase("healer done: %s", logAttrs(line))
+	t.phase("healer done on %s: %s", who.Name(), logAttrs(line))
 	t.count(t.checks, CheckBarrier, 1)
 	return nil
 }
@@ -235,9 +284,9 @@ func (t *thrasher) redundancy(ctx context.Context, node Node) error {
 	rng := rngFor(t.cfg.Seed, 0x4ed)
 	disks := node.Disks()
 	order := rng.Perm(len(disks))
-	if t.damaged >= 0 {
+	if t.damaged.node >= 0 {
 		for i, d := range order {
-			if d == t.damaged {
+			if d == t.damaged.disk {
 				order[0], order[i] = order[i], order[0]
 			}
 		}
@@ -249,33 +298,86 @@ func (t *thrasher) redundancy(ctx context.Context, node Node) error {
 		order = order[n:]
 	}
 	for gi, g := range groups {
-		var names []string
-		for _, i := range g {
-			names = append(names, filepath.Base(disks[i]))
-		}
-		t.phase("redundancy %d/%d: without %s", gi+1, len(groups), strings.Join(names, ", "))
-		began := time.Now()
-		if err := node.Stop(); err != nil {
+		if err := t.without(ctx, fmt.Sprintf("%d/%d", gi+1, len(groups)), 0, g); err != nil || t.failed() {
 			return err
 		}
-		for _, i := range g {
-			if err := os.RemoveAll(disks[i]); err != nil {
-				return fmt.Errorf("%w: remove %s: %w", ErrCluster, disks[i], err)
-			}
-		}
-		from := len(node.Logs())
-		if err := node.Start(ctx); err != nil {
-			return err
-		}
-		if err := t.verifyAll(ctx, node, CheckRedundancy, false); err != nil || t.failed() {
-			return err
-		}
-		t.phase("every key read back without %s in %s", strings.Join(names, ", "), time.Since(began).Round(time.Millisecond))
-		if err := t.waitFillBack(ctx, fmt.Sprintf("REDUNDANCY %d", gi+1), node, from); err != nil || t.failed() {
-			return err
-		}
-		t.damaged = -1
 	}
 	t.phase("full redundancy: every disk refilled, every key read back")
-	return t.verifyAll(ctx, node, CheckRedundancy, false)
+	return t.verifyAll(ctx, []Node{node}, []Node{node}, CheckRedundancy, false)
+}
+
+// redundancyNodes is redundancy for a cluster of several nodes: for each
+// node in turn (the one with damage not yet repaired first), Parity of its
+// disks (all, if it has no more) are removed while it is down, every key
+// and listing is read back through it and the next node, and the node
+// fills them back before the next one is taken.
+func (t *thrasher) redundancyNodes(ctx context.Context) error {
+	rng := rngFor(t.cfg.Seed, 0x4ed)
+	nodes := t.cluster.Nodes()
+	order := make([]int, len(nodes))
+	for i := range order {
+		order[i] = i
+	}
+	if t.damaged.node > 0 {
+		order[0], order[t.damaged.node] = order[t.damaged.node], order[0]
+	}
+	for oi, ni := range order {
+		disks := nodes[ni].Disks()
+		perm := rng.Perm(len(disks))
+		if t.damaged.node == ni {
+			for i, d := range perm {
+				if d == t.damaged.disk {
+					perm[0], perm[i] = perm[i], perm[0]
+				}
+			}
+		}
+		g := perm[:min(t.cfg.Parity, len(disks))]
+		if err := t.without(ctx, fmt.Sprintf("%d/%d", oi+1, len(order)), ni, g); err != nil || t.failed() {
+			return err
+		}
+	}
+	t.phase("full redundancy: every node's disks refilled, every key read back")
+	return t.verifyAll(ctx, t.withOther(0), t.withOther(0), CheckRedundancy, false)
+}
+
+// without stops node ni, removes its disks g, starts it, reads every key
+// and listing back (through it and, in a cluster, the next node) and waits
+// until the node has filled the disks back.
+func (t *thrasher) without(ctx context.Context, step string, ni int, g []int) error {
+	node := t.cluster.Nodes()[ni]
+	disks := node.Disks()
+	var names []string
+	for _, i := range g {
+		names = append(names, filepath.Base(disks[i]))
+	}
+	what := strings.Join(names, ", ")
+	if len(t.cluster.Nodes()) > 1 {
+		what = node.Name() + " " + what
+	}
+	t.phase("redundancy %s: without %s", step, what)
+	began := time.Now()
+	if err := node.Stop(); err != nil {
+		return err
+	}
+	for _, i := range g {
+		if err := os.RemoveAll(disks[i]); err != nil {
+			return fmt.Errorf("%w: remove %s: %w", ErrCluster, disks[i], err)
+		}
+	}
+	from := len(node.Logs())
+	if err := node.Start(ctx); err != nil {
+		return err
+	}
+	through := t.withOther(ni)
+	if err := t.verifyAll(ctx, through, through, CheckRedundancy, false); err != nil || t.failed() {
+		return err
+	}
+	t.phase("every key read back without %s in %s", what, time.Since(began).Round(time.Millisecond))
+	if err := t.waitFillBack(ctx, "REDUNDANCY "+step, node, from); err != nil || t.failed() {
+		return err
+	}
+	if t.damaged.node == ni && slices.Contains(g, t.damaged.disk) {
+		t.damaged = noDisk
+	}
+	return nil
 }

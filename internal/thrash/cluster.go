@@ -57,18 +57,45 @@ func NewLocal(srv *testserver.Server, disks ...string) *Local {
 			disks = append(disks, filepath.Join(srv.DataDir(), fmt.Sprintf("disk%d", i)))
 		}
 	}
-	return &Local{node: &localNode{srv: srv, disks: disks}}
+	return &Local{node: &localNode{name: "node1", srv: srv, disks: disks}}
 }
 
 // Nodes returns the one node.
 func (l *Local) Nodes() []Node { return []Node{l.node} }
 
+// Servers is a Cluster of several `basalt server` processes run by
+// testserver, which place objects by one ring over all their disks.
+type Servers struct {
+	nodes []Node
+}
+
+// NewCluster wraps servers as a cluster: nodes "node1", "node2", ... in
+// the order given, each with the disk directories disk1..disk<disksPerNode>
+// under its data folder (`--disks 'disk{1...N}'`).
+//
+// As with NewLocal, testserver ends the test when a restart fails.
+func NewCluster(servers []*testserver.Server, disksPerNode int) *Servers {
+	c := &Servers{}
+	for i, srv := range servers {
+		var disks []string
+		for d := 1; d <= disksPerNode; d++ {
+			disks = append(disks, filepath.Join(srv.DataDir(), fmt.Sprintf("disk%d", d)))
+		}
+		c.nodes = append(c.nodes, &localNode{name: fmt.Sprintf("node%d", i+1), srv: srv, disks: disks})
+	}
+	return c
+}
+
+// Nodes returns the nodes in the order of the servers given.
+func (c *Servers) Nodes() []Node { return c.nodes }
+
 type localNode struct {
+	name  string
 	srv   *testserver.Server
 	disks []string
 }
 
-func (n *localNode) Name() string     { return "node1" }
+func (n *localNode) Name() string     { return n.name }
 func (n *localNode) Endpoint() string { return n.srv.Endpoint() }
 func (n *localNode) Credentials() (string, string) {
 	return n.srv.AccessKey(), n.srv.SecretKey()

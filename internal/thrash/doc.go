@@ -11,6 +11,11 @@
 //	}, thrash.NewLocal(srv))
 //	t.Log(rep.Summary())
 //
+// A cluster of several nodes is driven the same way, through NewCluster
+// (servers that place objects by one ring over all their disks):
+//
+//	rep, err := thrash.Run(ctx, cfg, thrash.NewCluster(servers, 2))
+//
 // # Load
 //
 // Clients (minio-go) put, overwrite, get (whole and ranged), delete, list
@@ -36,12 +41,25 @@
 //     removed, the node started, and the harness waits for the store to
 //     log that it filled the disk back.
 //
-// At most one disk carries damage the store has not repaired: flips go to
-// that disk until a replacement (which targets it) has had the store fill
-// it back. A flipped parity shard is found by nothing but a full heal pass
-// today, so a flipped disk counts as damaged until then. With m = 2 parity
-// shards this keeps every object readable by construction, and anything
-// lost is the store's doing.
+// Each round picks a node at random, and a disk of it for a flip or a
+// replacement. At most one disk carries damage the store has not
+// repaired: flips go to that disk until a replacement (which targets it)
+// has had the store fill it back. A flipped parity shard is found by
+// nothing but a full heal pass today, so a flipped disk counts as damaged
+// until then. With m = 2 parity shards this keeps every object readable by
+// construction, and anything lost is the store's doing.
+//
+// In a cluster a node down takes away as many shards of an object as it
+// holds, two of some objects with two disks per node and 2+2, so a damaged
+// disk on another node would leave those objects one shard short. Rounds
+// run one at a time, so no node is ever down during a flip; and while a
+// disk is damaged, every round targets its node: a kill takes down the
+// very node that holds the damaged disk (whose damaged shards are then
+// among those missing anyway), and a replacement replaces that disk. The
+// harness does not instead wait for the damage to be repaired: a flipped
+// parity shard is repaired by no read, so the wait could last the run.
+// One exposure remains, and it is the store's: a write acknowledged on a
+// write quorum of k+1 of 2+2 shards lacks one until its repair.
 //
 // # Model and checks
 //
@@ -58,13 +76,21 @@
 // is under way: the store may remove the shards of the version such a read
 // resolved, and the read is then cut short; Report.Raced counts them.
 //
-// After the load stops: every key and listing is read back and each key is
-// pinned to the value read; a heal barrier waits until the store's healer
-// has worked through what the reads queued; then full redundancy: the
-// disks are split into groups of Parity, and for each in turn the node is
-// stopped, the group's directories removed, the node restarted and every
-// key read back (so every object was on every other disk), and the group
-// filled back.
+// After the load stops: every key and listing is read back through the
+// first node (listings also through a second one, in a cluster) and each
+// key is pinned to the value read; a heal barrier waits until the store's
+// healer has worked through what the reads queued (it damages the index-0
+// shard file of a new object, on whichever node's disk it landed, reads
+// the object through the first node and waits for any node to log its
+// heal); then full redundancy. On one node, the disks are split into
+// groups of Parity, and for each in turn the node is stopped, the group's
+// directories removed, the node restarted and every key read back (so
+// every object was on every other disk), and the group filled back. In a
+// cluster, each node in turn (the one with a damaged disk first) is
+// stopped, Parity of its disk directories removed (all of them with two
+// disks and m = 2, the damaged one among them), the node started, every
+// key and listing read back through it and the next node, and the node's
+// log awaited for the fill back before the next node is taken.
 //
 // A violation stops the run. Run's error holds the seed and the history of
 // the key concerned and of the faults; Report.History has everything. The

@@ -104,13 +104,19 @@ func (t *thrasher) faultLoop(ctx context.Context) error {
 func (t *thrasher) inject(ctx context.Context, rng *rand.Rand, round int, kind string) error {
 	label := fmt.Sprintf("FAULT %d", round)
 	nodes := t.cluster.Nodes()
-	node := nodes[rng.IntN(len(nodes))]
-	disks := node.Disks()
+	ni := rng.IntN(len(nodes))
 	// At most one disk carries damage the store has not repaired: flips
-	// go to it, and a replacement replaces it (which repairs it).
+	// go to it, a replacement replaces it (which repairs it), and a kill
+	// takes down its node, so that the shards a fault takes away and the
+	// damaged ones are on one node (see the package comment).
 	target := t.damaged
-	if target < 0 {
-		target = rng.IntN(len(disks))
+	if target.node >= 0 {
+		ni = target.node
+	}
+	node := nodes[ni]
+	disks := node.Disks()
+	if target.node < 0 {
+		target = diskRef{node: ni, disk: rng.IntN(len(disks))}
 	}
 	switch kind {
 	case FaultKill:
@@ -126,7 +132,11 @@ func (t *thrasher) inject(ctx context.Context, rng *rand.Rand, round int, kind s
 		t.fault(label, "%s restarted (%s)", node.Name(), node.Endpoint())
 	case FaultFlip:
 		files := rng.IntN(t.cfg.Faults.FlipFiles) + 1
-		n, err := t.flip(rng, label, disks[target], files)
+		where := ""
+		if len(nodes) > 1 {
+			where = node.Name() + " "
+		}
+		n, err := t.flip(rng, label, where, disks[target.disk], files)
 		if err != nil {
 			return err
 		}
@@ -136,10 +146,10 @@ func (t *thrasher) inject(ctx context.Context, rng *rand.Rand, round int, kind s
 		t.count(t.faults, "flip-files", n)
 	case FaultReplace:
 		graceful := rng.IntN(2) == 0
-		if err := t.replace(ctx, label, node, []int{target}, graceful); err != nil {
+		if err := t.replace(ctx, label, node, []int{target.disk}, graceful); err != nil {
 			return err
 		}
-		t.damaged = -1
+		t.damaged = noDisk
 	}
 	t.count(t.faults, kind, 1)
 	return nil
@@ -178,14 +188,15 @@ func shardFiles(disk string) ([]string, error) {
 }
 
 // flip damages up to files shard files of disk, one byte each past the
-// header, while the node runs. It returns how many it damaged.
-func (t *thrasher) flip(rng *rand.Rand, label string, disk string, files int) (int, error) {
+// header, while the node runs. It returns how many it damaged. where
+// names the node in the history ("" on one node).
+func (t *thrasher) flip(rng *rand.Rand, label, where, disk string, files int) (int, error) {
 	all, err := shardFiles(disk)
 	if err != nil {
 		return 0, err
 	}
 	if len(all) == 0 {
-		t.fault(label, "flip: no shard files on %s yet", disk)
+		t.fault(label, "flip: no shard files on %s%s yet", where, disk)
 		return 0, nil
 	}
 	n := 0
@@ -202,7 +213,7 @@ func (t *thrasher) flip(rng *rand.Rand, label string, disk string, files int) (i
 			continue
 		}
 		rel, _ := filepath.Rel(filepath.Dir(disk), p)
-		t.fault(label, "flip %s byte %d: %#02x -> %#02x", rel, off, was, now)
+		t.fault(label, "flip %s%s byte %d: %#02x -> %#02x", where, rel, off, was, now)
 		n++
 	}
 	return n, nil
@@ -354,6 +365,29 @@ func waitLine(ctx context.Context, node Node, from int, match func(string) bool)
 		select {
 		case <-ctx.Done():
 			return "", ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// waitAnyLine waits until a line of the log of one of nodes, past its
+// offset in from, satisfies match, and returns the node and the line.
+func waitAnyLine(ctx context.Context, nodes []Node, from []int, match func(string) bool) (Node, string, error) {
+	tick := time.NewTicker(logPoll)
+	defer tick.Stop()
+	for {
+		for i, node := range nodes {
+			logs := node.Logs()
+			off := min(from[i], len(logs))
+			for _, line := range strings.Split(logs[off:], "\n") {
+				if match(line) {
+					return node, line, nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
 		case <-tick.C:
 		}
 	}

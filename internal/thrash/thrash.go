@@ -314,8 +314,15 @@ type thrasher struct {
 	bytesR     int64
 	written    map[string][]writtenValue // every value written to each key
 
-	damaged int // index of the one disk with unrepaired damage, -1 for none
+	damaged diskRef // the one disk with unrepaired damage, or noDisk
 }
+
+// diskRef names a disk by the indexes of its node in Cluster.Nodes and of
+// the disk in Node.Disks.
+type diskRef struct{ node, disk int }
+
+// noDisk is the diskRef of no disk.
+var noDisk = diskRef{-1, -1}
 
 // writtenValue is a value written to a key, for explaining a bad read.
 type writtenValue struct {
@@ -340,7 +347,7 @@ func newThrasher(cfg Config, c Cluster) *thrasher {
 		faults:   map[string]int{},
 		checks:   map[string]int{},
 		written:  map[string][]writtenValue{},
-		damaged:  -1,
+		damaged:  noDisk,
 		prefix:   keyPrefixes,
 		mix:      newOpMix(cfg.Mix),
 	}
