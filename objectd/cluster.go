@@ -166,6 +166,32 @@ func (s *Store) primaries(v *clusterView, bucket, key string) []disk.Volume {
 	return v.parts[part]
 }
 
+// DiskRecords counts, up to limit, the object records (versions and
+// tombstones) the ring's disk id holds, wherever its node is: a drained
+// disk is empty when this is 0.
+func (s *Store) DiskRecords(id ring.DiskID, limit int) (int, error) {
+	v := s.layout.Load()
+	if v == nil {
+		return 0, fmt.Errorf("%w: no ring yet", ErrInvalidArgument)
+	}
+	d := v.Volumes[id]
+	if d == nil {
+		return 0, fmt.Errorf("%w: disk %s has no volume in this node's layout", ErrInvalidArgument, id)
+	}
+	n := 0
+	for _, prefix := range []string{"o/", "v/"} {
+		it, err := d.NewIterator([]byte(prefix), nil, false)
+		if err != nil {
+			return 0, err
+		}
+		for ; it.Valid() && n < limit; it.Next() {
+			n++
+		}
+		it.Close()
+	}
+	return n, nil
+}
+
 // localOnline returns this node's disks in service.
 func (s *Store) localOnline() []disk.Volume {
 	var out []disk.Volume

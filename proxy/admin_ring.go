@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -73,6 +74,19 @@ func (p *Proxy) adminRing(w http.ResponseWriter, r *http.Request, op string) {
 		if err != nil {
 			fail(http.StatusBadRequest, "MalformedCommand", err)
 			return
+		}
+		// A drained disk is marked out only once the rebalancer has moved
+		// everything off it.
+		if out, ok := c.(ring.MarkOut); ok {
+			n, err := p.store.DiskRecords(out.Disk, 1)
+			if err != nil {
+				fail(http.StatusServiceUnavailable, "DiskUnreachable", fmt.Errorf("cannot tell whether %s is empty: %w", out.Disk, err))
+				return
+			}
+			if n > 0 {
+				fail(http.StatusConflict, "DiskNotEmpty", fmt.Errorf("disk %s still holds objects: the rebalancer is moving them (basalt admin status); try again when it is done", out.Disk))
+				return
+			}
 		}
 		if err := cat.Propose(r.Context(), raftmap.MapChange{Change: c}); err != nil {
 			if errors.Is(err, raftmap.ErrMapRefused) {

@@ -122,7 +122,9 @@ func settle(t *testing.T, nodes []*testserver.Server) int64 {
 // node killed (kill -9) reads, writes and deletes go on, the writes
 // landing on hand-offs; once it is back, a rebalance pass moves them home,
 // after which the cluster survives the loss of another node. A fourth
-// node takes its share of the shards, and everything still reads.
+// node takes its share of the shards, and everything still reads. A
+// drained disk ends up empty and is marked out and removed; one whose
+// node is down cannot be marked out.
 func TestObjectsAcrossNodes(t *testing.T) {
 	nodes, raftAddrs := startCluster(t, 3, "--disks", "disk{1...2}")
 	ctx := testContext(t, 5*time.Minute)
@@ -240,6 +242,45 @@ func TestObjectsAcrossNodes(t *testing.T) {
 		t.Fatalf("fourth node holds %d of %d shard files (%d before, %d expected)", on4, after, before, want)
 	}
 	checkAll(nodes)
+
+	// Draining a disk empties it; it can be marked out only then, and
+	// removed after.
+	adminRun(t, nodes[1], "disk", "drain", "n4:d1")
+	settle(t, nodes)
+	d1 := filepath.Join(n4.DataDir(), "disk1")
+	if n := countFiles(t, filepath.Join(d1, "shards")); n != 0 {
+		t.Fatalf("drained disk n4:d1 still holds %d shard files", n)
+	}
+	adminRun(t, nodes[0], "disk", "out", "n4:d1")
+	adminRun(t, nodes[0], "disk", "remove", "n4:d1")
+	checkAll(nodes)
+	// A disk whose emptiness cannot be checked (its node is down) is not
+	// marked out; once its node is back and the rebalancer is done, it is.
+	nodes[0].Kill()
+	adminRun(t, nodes[1], "disk", "drain", "n1:d2")
+	if _, errOut, err := basaltAdmin(t, nodes[2], rootEnv(nodes[2]), "disk", "out", "n1:d2"); err == nil || !strings.Contains(errOut, "cannot tell whether n1:d2 is empty") {
+		t.Fatalf("marking out a disk of a node that is down: %v %s", err, errOut)
+	}
+	nodes[0].Restart()
+	settle(t, nodes)
+	adminRun(t, nodes[2], "disk", "out", "n1:d2")
+	checkAll(nodes)
+}
+
+// countFiles counts the regular files under dir.
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestCatalogAcrossNodes runs three servers with one catalog: identity
