@@ -448,3 +448,108 @@ func TestClusterMapOfOneServer(t *testing.T) {
 		t.Fatalf("epoch after restart %d, want %d (%v)", info.Map.Epoch, epoch, err)
 	}
 }
+
+// TestNodeCutOff cuts one node of three off the network with relays in
+// front of every node's Raft and shard ports (nodes reach each other only
+// through them): the majority goes on taking catalog and object writes;
+// the cut-off node refuses catalog writes and answers bucket lists with
+// 503, never a stale list; once the network is back it catches up and
+// serves every object, those written while it was away included.
+func TestNodeCutOff(t *testing.T) {
+	type wiring struct{ raft, shard *testserver.Relay }
+	var nodes []*testserver.Server
+	var wires []wiring
+	join := ""
+	for i := 1; i <= 3; i++ {
+		host := fmt.Sprintf("127.0.0.%d", i)
+		raft, err := testserver.FreeAddr(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shard, err := testserver.FreeAddr(host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := wiring{raft: testserver.StartRelay(t, host, raft), shard: testserver.StartRelay(t, host, shard)}
+		args := []string{"--node-id", fmt.Sprintf("n%d", i), "--raft-address", raft, "--raft-advertise", w.raft.Addr(),
+			"--shard-address", shard, "--shard-advertise", w.shard.Addr(), "--cluster-secret", clusterSecret, "--disks", "disk{1...2}"}
+		if join != "" {
+			args = append(args, "--join", join)
+		} else {
+			join = w.raft.Addr()
+		}
+		nodes = append(nodes, testserver.Start(t, testserver.Options{Args: args}))
+		wires = append(wires, w)
+	}
+	ctx := testContext(t, 3*time.Minute)
+	const bucket = "cut"
+	if err := minioClient(t, nodes[0], 1).MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	model := map[string][]byte{}
+	put := func(srv *testserver.Server, i int) {
+		t.Helper()
+		key := fmt.Sprintf("obj-%02d", i)
+		data := payload(uint64(i)+100, []int{3 << 10, 200 << 10}[i%2])
+		if _, err := minioClient(t, srv, 5).PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
+			t.Fatalf("put %s through %s: %v", key, srv.Addr(), err)
+		}
+		model[key] = data
+	}
+	for i := range 8 {
+		put(nodes[i%3], i)
+	}
+
+	// Cut node 3 off: the relays in front of nodes 1 and 2 drop what comes
+	// from 127.0.0.3, node 3's drop what comes from the others.
+	wires[0].raft.Block("127.0.0.3")
+	wires[0].shard.Block("127.0.0.3")
+	wires[1].raft.Block("127.0.0.3")
+	wires[1].shard.Block("127.0.0.3")
+	wires[2].raft.Block("127.0.0.1", "127.0.0.2")
+	wires[2].shard.Block("127.0.0.1", "127.0.0.2")
+
+	// The majority goes on.
+	adminRun(t, nodes[1], "project", "create", "made-during-the-cut")
+	if err := minioClient(t, nodes[1], 5).MakeBucket(ctx, "made-during-the-cut", minio.MakeBucketOptions{}); err != nil {
+		t.Fatalf("bucket made on the majority side: %v", err)
+	}
+	for i := 8; i < 16; i++ {
+		put(nodes[i%2], i)
+	}
+	// The cut-off node refuses catalog writes and never lists buckets it
+	// cannot know are current.
+	if _, errOut, err := basaltAdmin(t, nodes[2], rootEnv(nodes[2]), "project", "create", "on-the-cut-side"); err == nil {
+		t.Fatalf("a catalog write on the cut-off node succeeded: %s", errOut)
+	}
+	if _, err := minioClient(t, nodes[2], 1).ListBuckets(ctx); minio.ToErrorResponse(err).StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("bucket list on the cut-off node: %v", err)
+	}
+
+	// The network is back: node 3 catches up (its bucket list, which
+	// waits for the leader's word, has the new bucket) and serves every
+	// object.
+	for _, w := range wires {
+		w.raft.Unblock()
+		w.shard.Unblock()
+	}
+	buckets, err := minioClient(t, nodes[2], 10).ListBuckets(ctx)
+	if err != nil {
+		t.Fatalf("bucket list on node 3 after the cut: %v", err)
+	}
+	if !slices.ContainsFunc(buckets, func(b minio.BucketInfo) bool { return b.Name == "made-during-the-cut" }) {
+		t.Fatalf("node 3 lists %v after the cut, without the bucket made during it", buckets)
+	}
+	settle(t, nodes)
+	c3 := minioClient(t, nodes[2], 3)
+	for k, data := range model {
+		if !bytes.Equal(getAll(ctx, t, c3, bucket, k), data) {
+			t.Fatalf("%s through node 3 after the cut differs", k)
+		}
+	}
+	var ps []proxy.ProjectInfo
+	if err := json.Unmarshal([]byte(adminRun(t, nodes[2], "--json", "project", "list")), &ps); err != nil ||
+		!slices.ContainsFunc(ps, func(p proxy.ProjectInfo) bool { return p.Name == "made-during-the-cut" }) {
+		t.Fatalf("node 3's projects after the cut: %+v %v", ps, err)
+	}
+}

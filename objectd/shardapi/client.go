@@ -36,6 +36,9 @@ type Options struct {
 	// connection pool per node is plenty); see NewClient. Otherwise
 	// each volume makes its own.
 	Client *http.Client
+	// LocalAddr, when set, is the address connections are made from (a
+	// node talks from the address it is known by).
+	LocalAddr *net.TCPAddr
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -77,13 +80,22 @@ func NewClient(opts Options) *http.Client {
 	}
 	return &http.Client{Transport: &http.Transport{
 		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: dt, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           (&net.Dialer{Timeout: dt, KeepAlive: 30 * time.Second, LocalAddr: localAddr(opts.LocalAddr)}).DialContext,
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
 		DisableCompression:    true,
 		ExpectContinueTimeout: 0,
 	}}
+}
+
+// localAddr is a as a net.Addr: nil stays an untyped nil, which the
+// dialer reads as "any".
+func localAddr(a *net.TCPAddr) net.Addr {
+	if a == nil {
+		return nil
+	}
+	return a
 }
 
 // Volume is a disk of another node reached over the shard API. It is

@@ -779,7 +779,11 @@ func (n *Node) call(ctx context.Context, addr string, req *request) (*response, 
 	if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
-	c, key, err := dialChannel(addr, n.cfg.Secret, chanControl, deadline)
+	var from *net.TCPAddr
+	if n.mux != nil {
+		from = n.mux.from
+	}
+	c, key, err := dialChannel(addr, n.cfg.Secret, chanControl, deadline, from)
 	if errors.Is(err, ErrBadSecret) {
 		return nil, err
 	}

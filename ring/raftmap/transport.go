@@ -149,9 +149,13 @@ func readFrame(r io.Reader, key []byte, dir string) ([]byte, error) {
 type mux struct {
 	ln        net.Listener
 	advertise net.Addr
-	secret    []byte
-	log       *slog.Logger
-	control   func(c net.Conn, key []byte)
+	// from is the local address connections to other nodes are made
+	// from: the listener's IP when it is a specific one (so a node talks
+	// from the address it is known by), nil for any.
+	from    *net.TCPAddr
+	secret  []byte
+	log     *slog.Logger
+	control func(c net.Conn, key []byte)
 
 	raftConns chan net.Conn
 	closed    chan struct{}
@@ -165,8 +169,12 @@ type mux struct {
 var _ raft.StreamLayer = (*mux)(nil)
 
 func newMux(ln net.Listener, advertise net.Addr, secret []byte, log *slog.Logger) *mux {
+	var from *net.TCPAddr
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		from = &net.TCPAddr{IP: a.IP}
+	}
 	return &mux{
-		ln: ln, advertise: advertise, secret: secret, log: log,
+		ln: ln, advertise: advertise, secret: secret, log: log, from: from,
 		raftConns: make(chan net.Conn),
 		closed:    make(chan struct{}),
 		conns:     map[net.Conn]struct{}{},
@@ -298,13 +306,17 @@ func (m *mux) Addr() net.Addr { return m.advertise }
 
 // Dial opens an authenticated raft connection.
 func (m *mux) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	c, _, err := dialChannel(string(addr), m.secret, chanRaft, time.Now().Add(timeout))
+	c, _, err := dialChannel(string(addr), m.secret, chanRaft, time.Now().Add(timeout), m.from)
 	return c, err
 }
 
-// dialChannel connects to addr and authenticates for channel ch.
-func dialChannel(addr string, secret []byte, ch byte, deadline time.Time) (net.Conn, []byte, error) {
+// dialChannel connects to addr (from the local address from, when not
+// nil) and authenticates for channel ch.
+func dialChannel(addr string, secret []byte, ch byte, deadline time.Time, from *net.TCPAddr) (net.Conn, []byte, error) {
 	d := net.Dialer{Deadline: deadline}
+	if from != nil {
+		d.LocalAddr = from
+	}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, nil, err

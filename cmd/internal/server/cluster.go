@@ -42,9 +42,9 @@ type remoteVol struct {
 	v    *shardapi.Volume
 }
 
-func newShardService(nodeID string, secret []byte, log *slog.Logger) *shardService {
+func newShardService(nodeID string, secret []byte, from *net.TCPAddr, log *slog.Logger) *shardService {
 	s := &shardService{nodeID: nodeID, secret: secret, log: log, remote: map[ring.DiskID]remoteVol{},
-		client: shardapi.NewClient(shardapi.Options{})}
+		client: shardapi.NewClient(shardapi.Options{LocalAddr: from})}
 	s.h = shardapi.New(secret, s.localDisk, log)
 	return s
 }

@@ -53,6 +53,7 @@ type Config struct {
 	MemoryLimitMiB  int           // --memory-limit: soft limit of the Go heap in MiB (GOMEMLIMIT wins when set); 0: none
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
 	ShardAddress    string        // --shard-address: host:port of the internal shard API the other nodes reach this node's disks at
+	ShardAdvertise  string        // --shard-advertise: address the other nodes reach the shard API at; empty: the listener's
 	SSEMasterKey    string        // --sse-master-key-file: file of 64 hex digits; empty: the catalog's, generated once
 }
 
@@ -117,6 +118,11 @@ func (c Config) Validate() error {
 	}
 	if err := checkAddress("--shard-address", c.ShardAddress); err != nil {
 		return err
+	}
+	if c.ShardAdvertise != "" {
+		if err := checkAddress("--shard-advertise", c.ShardAdvertise); err != nil {
+			return err
+		}
 	}
 	if c.Join != "" {
 		if err := checkAddress("--join", c.Join); err != nil {

@@ -123,12 +123,18 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	if err != nil {
 		return err
 	}
-	shards := newShardService(cat.Node().ID(), []byte(secret), logger.With("component", "shardapi"))
-	storeCfg.WrapDisk = shards.h.Local
 	shardLn, err := listenShards(cfg)
 	if err != nil {
 		return err
 	}
+	// Calls to the other nodes leave from the address this node listens
+	// on, when it is a specific one.
+	var from *net.TCPAddr
+	if a, ok := shardLn.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		from = &net.TCPAddr{IP: a.IP}
+	}
+	shards := newShardService(cat.Node().ID(), []byte(secret), from, logger.With("component", "shardapi"))
+	storeCfg.WrapDisk = shards.h.Local
 	store, err := objectd.Open(storeCfg)
 	if err != nil {
 		_ = shardLn.Close()
@@ -143,7 +149,11 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	shards.store = store
 	stopShards := shards.serve(shardLn)
 	defer stopShards()
-	if err := registerNode(ctx, cat, cfg, shardLn.Addr().String(), disks, logger); err != nil {
+	shardAddr := shardLn.Addr().String()
+	if cfg.ShardAdvertise != "" {
+		shardAddr = cfg.ShardAdvertise
+	}
+	if err := registerNode(ctx, cat, cfg, shardAddr, disks, logger); err != nil {
 		return err
 	}
 	if _, err := shards.apply(cat); err != nil {
