@@ -141,6 +141,9 @@ type ListOptions struct {
 	// markers lists keys whose current version is a delete marker too
 	// (the store's own walks: scrub, fill-back).
 	markers bool
+	// tombstones lists keys whose current record is a tombstone too (the
+	// healer's walks: a tombstone must reach every disk of its set).
+	tombstones bool
 }
 
 // ListResult is one page of a listing.

@@ -111,6 +111,35 @@ func (s *Store) Epoch() uint64 {
 	return 0
 }
 
+// FreshDisks are the indices (in Config.Disks) of the local disks this
+// Open formatted: new disks, or replaced ones.
+func (s *Store) FreshDisks() []int {
+	var out []int
+	for i, f := range s.fresh {
+		if f {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// MarkReplaced marks local disk i as a replaced one: until it is filled
+// back, its "not found" answers do not count. On one node a fresh disk
+// among old ones is marked so by Open; in a cluster only the cluster map
+// knows that a fresh disk had held data (its id was in the map before).
+// Call it before the first SetLayout, which starts the fill back.
+func (s *Store) MarkReplaced(i int) error {
+	d := s.LocalVolume(i)
+	if d == nil {
+		return fmt.Errorf("%w: no local disk %d", ErrInvalidArgument, i)
+	}
+	if d.Healing() {
+		return nil
+	}
+	s.log.Info("replaced disk: filling it back", "disk", s.cfg.Disks[i])
+	return d.SetHealing(true)
+}
+
 // LocalVolume is this node's disk i (in Config.Disks order), or nil when
 // it is offline.
 func (s *Store) LocalVolume(i int) disk.Volume {

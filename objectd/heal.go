@@ -156,7 +156,7 @@ func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 	// Resolve and hold the version's data as a GET does (lookupHeld).
 	s.viewMu.RLock()
 	recs, errs := s.readRecords(set, okey)
-	best, holders, err := s.resolve(recs, errs)
+	best, holders, err := s.resolveAny(recs, errs)
 	if err == nil {
 		s.acquire(dataIDs(best))
 	}
@@ -203,7 +203,7 @@ func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	recs2, errs2 := s.readRecords(set, okey)
-	cur, _, err := s.resolve(recs2, errs2)
+	cur, _, err := s.resolveAny(recs2, errs2)
 	if err != nil || cur.VersionID != best.VersionID {
 		return HealResult{}, nil
 	}

@@ -179,7 +179,7 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 		}
 		sums, arena = mi.takeSummaries(key, sums, arena[:0])
 		best, ok := resolveSummaries(sums)
-		if !ok || best.Tombstone || best.DeleteMarker && !opts.markers {
+		if !ok || best.Tombstone && !opts.tombstones || best.DeleteMarker && !opts.markers && !best.Tombstone {
 			continue
 		}
 		if len(res.Objects)+len(res.CommonPrefixes) == max {

@@ -28,8 +28,10 @@ func (s *Store) readUpload(bucket, key, uploadID string) (*record, []disk.Volume
 	if !validUploadID(uploadID) || ValidKey(key) != nil {
 		return nil, nil, ErrNoSuchUpload
 	}
-	set := s.set(bucket, key)
-	recs, errs := s.readRecords(set, uploadKey(bucket, key, uploadID))
+	// The upload's set is where its record is: in a cluster, hand-offs
+	// that took it while a primary was down keep its parts too, so that
+	// they all end up on one set.
+	set, recs, errs := s.readSet(bucket, key, uploadKey(bucket, key, uploadID))
 	up, _, err := s.resolve(recs, errs)
 	if errors.Is(err, ErrNoSuchKey) {
 		return nil, nil, ErrNoSuchUpload
@@ -137,10 +139,10 @@ func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 	if size > MaxPartSize {
 		return PartInfo{}, ErrEntityTooLarge
 	}
-	if _, _, err := s.readUpload(bucket, key, uploadID); err != nil {
+	_, set, err := s.readUpload(bucket, key, uploadID)
+	if err != nil {
 		return PartInfo{}, err
 	}
-	set := s.set(bucket, key)
 	w, err := s.writeData(ctx, set, r, size, false, nil)
 	if err != nil {
 		return PartInfo{}, err
@@ -282,7 +284,7 @@ func (s *Store) abortUpload(bucket, key, uploadID string) error {
 	mu := s.lock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-	set := s.set(bucket, key)
+	set, _, _ := s.readSet(bucket, key, uploadKey(bucket, key, uploadID))
 	parts, _ := s.uploadParts(set, uploadID)
 	s.dropUpload(set, bucket, key, uploadID, parts, nil)
 	return nil

@@ -580,8 +580,19 @@ var (
 // resolve picks the version to serve from the records of a set: the newest
 // version held by at least k disks (enough to read it). Versions on fewer
 // disks are writes that were never acknowledged, or are being healed.
-// It returns the chosen record and which slots hold it.
+// It returns the chosen record and which slots hold it. A tombstone
+// chosen means no object (ErrNoSuchKey).
 func (s *Store) resolve(recs []*record, errs []error) (*record, []bool, error) {
+	best, holders, err := s.resolveAny(recs, errs)
+	if err == nil && best.Tombstone {
+		return nil, nil, ErrNoSuchKey
+	}
+	return best, holders, err
+}
+
+// resolveAny is resolve that returns a tombstone as the version chosen
+// (the healer copies tombstones like any record).
+func (s *Store) resolveAny(recs []*record, errs []error) (*record, []bool, error) {
 	answered := 0
 	for j := range recs {
 		if errs[j] == nil {
@@ -617,9 +628,6 @@ func (s *Store) resolve(recs []*record, errs []error) (*record, []bool, error) {
 		return nil, nil, ErrNoSuchKey
 	}
 	_ = bestCount
-	if best.Tombstone {
-		return nil, nil, ErrNoSuchKey
-	}
 	holders := make([]bool, len(recs))
 	for j, r := range recs {
 		holders[j] = r != nil && r.VersionID == best.VersionID

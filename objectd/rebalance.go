@@ -120,7 +120,8 @@ type misplaced struct {
 	bytes       int64
 }
 
-// Rebalance runs a pass now. A pass moves every shard this node's disks hold that the current
+// Rebalance runs a pass now, and waits for the repairs queued meanwhile.
+// A pass moves every shard this node's disks hold that the current
 // layout places on another disk to that disk (copy, then remove here),
 // and queues a repair for objects whose set lacks a shard. It returns the
 // pass's figures. A pass with nothing misplaced costs one scan of the
@@ -139,7 +140,21 @@ func (s *Store) Rebalance(ctx context.Context) (RebalanceStatus, error) {
 	s.rebal.mu.Lock()
 	s.rebal.checked = 0
 	s.rebal.mu.Unlock()
-	return s.rebalance(ctx)
+	st, err := s.rebalance(ctx)
+	if err != nil {
+		return st, err
+	}
+	// The repairs the pass queued (sets missing a shard) are part of it.
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for s.queued.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("objectd: rebalance: waiting for %d repairs: %w", s.queued.Load(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return st, nil
 }
 
 func (s *Store) rebalance(ctx context.Context) (RebalanceStatus, error) {
@@ -368,8 +383,6 @@ func (s *Store) reclaimTombstone(d disk.Volume, bucket, key string, rkey []byte,
 	}
 }
 
-var errMovedAway = errors.New("objectd: record changed while moving")
-
 // moveRecord copies one misplaced record with its shards to the disk the
 // ring places it on, then removes it here. The copy is durable before the
 // removal, so a crash between them leaves two copies (the next pass
@@ -392,7 +405,7 @@ func (s *Store) moveRecord(m misplaced) (int64, error) {
 		return 0, err
 	}
 	if r.VersionID != m.versionID {
-		return 0, errMovedAway
+		return 0, nil // overwritten since the scan: the next pass looks again
 	}
 	j := r.ShardIndex
 	dst := set[j]
@@ -448,8 +461,12 @@ func (s *Store) moveRecord(m misplaced) (int64, error) {
 		return moved, err
 	}
 	s.dropData(m.src, r, true, nil)
-	// This disk may hold another shard of the object under the new ring.
-	if k := slicesIndex(set, m.src); k >= 0 && k != j && bytes.HasPrefix(m.rkey, []byte("o/")) {
+	// This disk may hold another shard of the object under the new ring;
+	// and a target that held another shard of this version (rings swap
+	// slots) has just lost it to this one. Either way the heal makes the
+	// set whole.
+	swapped := old != nil && old.VersionID == r.VersionID && old.ShardIndex != j
+	if k := slicesIndex(set, m.src); swapped || k >= 0 && k != j {
 		s.queueHeal(m.bucket, m.key)
 	}
 	return moved, nil

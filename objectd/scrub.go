@@ -189,7 +189,7 @@ func (s *Store) eachObject(ctx context.Context, bucket string, fn func(bucket st
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			res, err := s.listObjects(b.Name, ListOptions{After: after, MaxKeys: 1000, markers: true})
+			res, err := s.listObjects(b.Name, ListOptions{After: after, MaxKeys: 1000, markers: true, tombstones: true})
 			if err != nil {
 				return err
 			}

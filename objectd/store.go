@@ -188,6 +188,7 @@ type Store struct {
 	pools  pools
 	codecs sync.Map // codecKey -> *erasure.Codec, for data written with other parameters
 
+	fresh    []bool                      // local disks formatted by Open
 	layout   atomic.Pointer[clusterView] // nil: local disks only
 	fillOnce sync.Once
 	rebal    rebalancer
@@ -237,6 +238,7 @@ func Open(cfg Config) (*Store, error) {
 		stop:    make(chan struct{}),
 	}
 	s.rebal.kick = make(chan struct{}, 1)
+	s.fresh = make([]bool, len(cfg.Disks))
 	s.pools.init(codec)
 	var wg sync.WaitGroup
 	errs := make([]error, len(cfg.Disks))
@@ -266,6 +268,7 @@ func Open(cfg Config) (*Store, error) {
 		}
 		online++
 		if local[i].Fresh {
+			s.fresh[i] = true
 			s.log.Info("disk formatted", "disk", cfg.Disks[i], "id", local[i].ID())
 		}
 	}

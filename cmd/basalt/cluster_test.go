@@ -206,8 +206,8 @@ func TestObjectsAcrossNodes(t *testing.T) {
 	checkAll(nodes[1:])
 	nodes[0].Restart()
 
-	// A fourth node, with the same weight per disk: about a quarter of
-	// the shards move to it, and nothing else moves.
+	// A fourth node, with the same weight per disk, joins under load:
+	// about a quarter of the shards move to it, and nothing is lost.
 	before := 0
 	for _, n := range nodes {
 		before += shardFiles(t, n)
@@ -216,8 +216,37 @@ func TestObjectsAcrossNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Under load: a writer goes on through nodes 1 and 2 while the node
+	// joins and the shards move.
+	stop := make(chan struct{})
+	loaded := make(chan map[string][]byte)
+	go func() {
+		acked := map[string][]byte{}
+		defer func() { loaded <- acked }()
+		c := []*minio.Client{minioClient(t, nodes[0], 5), minioClient(t, nodes[1], 5)}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			key := fmt.Sprintf("load-%03d", i)
+			data := payload(uint64(i)+1000, []int{2 << 10, 100 << 10}[i%2])
+			if _, err := c[i%2].PutObject(ctx, bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err == nil {
+				acked[key] = data
+			}
+		}
+	}()
 	n4 := startNode(t, 4, raft4, raftAddrs[0], "--disks", "disk{1...2}")
 	nodes = append(nodes, n4)
+	settle(t, nodes)
+	close(stop)
+	acked := <-loaded
+	if len(acked) == 0 {
+		t.Fatal("no write was acknowledged while the fourth node joined")
+	}
+	t.Logf("writes acknowledged while the fourth node joined: %d", len(acked))
+	maps.Copy(model, acked)
 	settle(t, nodes)
 	on4, after := shardFiles(t, n4), 0
 	for _, n := range nodes {

@@ -31,7 +31,10 @@ func DiskID(node string, i int) ring.DiskID { return ring.DiskID(fmt.Sprintf("%s
 // (made from this node's k and m when it is the first). A disk already in
 // the map keeps its state and weight: the map is changed by operators
 // from then on.
-func registerNode(ctx context.Context, cat *catalog.Catalog, cfg Config, address string, disks []string, log *slog.Logger) error {
+//
+// It returns, for each disk, whether the map knew it before: a fresh disk
+// the map knew is a replaced one.
+func registerNode(ctx context.Context, cat *catalog.Catalog, cfg Config, address string, disks []string, log *slog.Logger) ([]bool, error) {
 	node := cat.Node()
 	id := ring.NodeID(node.ID())
 	propose := func(c ring.Command) error {
@@ -43,22 +46,24 @@ func registerNode(ctx context.Context, cat *catalog.Catalog, cfg Config, address
 	m := node.Map()
 	if n, ok := m.Node(id); !ok {
 		if err := propose(ring.AddNode{ID: id, Address: address, Zone: cfg.Zone}); err != nil {
-			return err
+			return nil, err
 		}
 		log.Info("node added to the cluster map", "node", id, "zone", cfg.Zone, "address", address)
 	} else if n.Address != address {
 		if err := propose(ring.SetAddress{Node: id, Address: address}); err != nil {
-			return err
+			return nil, err
 		}
 		log.Info("node address changed in the cluster map", "node", id, "address", address, "was", n.Address)
 	}
+	known := make([]bool, len(disks))
 	for i, path := range disks {
 		did := DiskID(string(id), i+1)
 		if _, ok := m.Disk(did); ok {
+			known[i] = true
 			continue
 		}
 		if err := propose(ring.AddDisk{ID: did, Node: id, Weight: diskWeight(path)}); err != nil {
-			return err
+			return nil, err
 		}
 		log.Info("disk added to the cluster map", "disk", did, "path", path)
 	}
@@ -69,7 +74,7 @@ func registerNode(ctx context.Context, cat *catalog.Catalog, cfg Config, address
 			log.Warn("no default storage policy in the cluster map", "policy", p.String(), "err", err)
 		}
 	}
-	return nil
+	return known, nil
 }
 
 // markFailed records in the cluster map that this node's disk i (from 0)

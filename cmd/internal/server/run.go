@@ -153,8 +153,19 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	if cfg.ShardAdvertise != "" {
 		shardAddr = cfg.ShardAdvertise
 	}
-	if err := registerNode(ctx, cat, cfg, shardAddr, disks, logger); err != nil {
+	known, err := registerNode(ctx, cat, cfg, shardAddr, disks, logger)
+	if err != nil {
 		return err
+	}
+	// A fresh disk the cluster map knew had held data: fill it back.
+	if cfg.Clustered() {
+		for _, i := range store.FreshDisks() {
+			if known[i] {
+				if err := store.MarkReplaced(i); err != nil {
+					return fmt.Errorf("server: %w", err)
+				}
+			}
+		}
 	}
 	if _, err := shards.apply(cat); err != nil {
 		return fmt.Errorf("server: placement: %w", err)
