@@ -202,6 +202,8 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"this node's failure domain (rack, room, availability zone): the ring spreads each object's shards over zones first")
 	f.StringVar(&cfg.ShardAddress, "shard-address", cfg.ShardAddress,
 		"host:port of this node's internal shard API (the other nodes reach its disks there; authenticated with the cluster secret); port 0 picks a free one, recorded in the cluster map at each start")
+	f.Float64Var(&cfg.RebalanceMiBps, "rebalance-rate", cfg.RebalanceMiBps,
+		"MiB/s the rebalancer moves shards at after a ring change, so that client traffic keeps priority; 0: no limit")
 	f.StringVar(&cfg.ShardAdvertise, "shard-advertise", cfg.ShardAdvertise,
 		"address the other nodes reach the shard API at (default: the address --shard-address listens on)")
 	f.StringVar(&cfg.ClusterSecret, "cluster-secret", cfg.ClusterSecret,

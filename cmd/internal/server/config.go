@@ -54,6 +54,7 @@ type Config struct {
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
 	ShardAddress    string        // --shard-address: host:port of the internal shard API the other nodes reach this node's disks at
 	ShardAdvertise  string        // --shard-advertise: address the other nodes reach the shard API at; empty: the listener's
+	RebalanceMiBps  float64       // --rebalance-rate: MiB/s the rebalancer moves shards at; 0: no limit
 	SSEMasterKey    string        // --sse-master-key-file: file of 64 hex digits; empty: the catalog's, generated once
 }
 
@@ -73,6 +74,7 @@ func Default() Config {
 		ShutdownTimeout: 30 * time.Second,
 		RaftAddress:     "127.0.0.1:0",
 		ShardAddress:    "127.0.0.1:0",
+		RebalanceMiBps:  64,
 		Role:            "voter",
 		Zone:            "zone1",
 		LifecycleEvery:  time.Hour,
@@ -142,6 +144,9 @@ func (c Config) Validate() error {
 		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
 			return usagef("--tls-cert/--tls-key: %v", err)
 		}
+	}
+	if c.RebalanceMiBps < 0 {
+		return usagef("--rebalance-rate=%g: MiB/s, 0 for no limit", c.RebalanceMiBps)
 	}
 	if c.MemoryLimitMiB < 0 {
 		return usagef("--memory-limit=%d: MiB, 0 for none", c.MemoryLimitMiB)

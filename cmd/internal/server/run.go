@@ -68,7 +68,11 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		ParityShards: cfg.ParityShards,
 		Logger:       logger.With("component", "objectd"),
 		// A node of a cluster may have fewer disks than k+m.
-		Cluster: cfg.Clustered(),
+		Cluster:       cfg.Clustered(),
+		RebalanceRate: -1, // no limit
+	}
+	if cfg.RebalanceMiBps > 0 {
+		storeCfg.RebalanceRate = int64(cfg.RebalanceMiBps * (1 << 20))
 	}
 	// A disk the store takes out of service is marked failed in the
 	// cluster map (once the catalog is open; before, the operator marks it
