@@ -4,11 +4,17 @@
 //
 // # Placement
 //
-// A Store has n disks and writes every object with k data and m parity
-// shards (k+m <= n). The object's set is k+m consecutive disks starting at a
-// hash of bucket/key, so parity is spread over every disk. Shard i of every
-// part of the object lives on disk i of the set. (The cluster ring of a
-// later layer replaces this function; nothing else changes.)
+// A Store writes every object with k data and m parity shards. Shard i of
+// every part of the object lives on disk i of the object's set. Given a
+// Layout (SetLayout: a ring of the cluster map and a Volume for each of
+// its disks, this node's or another's), the set is the ring's placement of
+// the object's partition, a primary that is down replaced by the next
+// hand-off; a read that finds the version short of some slots also looks
+// on the hand-offs and the previous rings' disks (cluster.go). Without a
+// layout the set is k+m consecutive local disks starting at a hash of
+// bucket/key. The rebalancer (rebalance.go) moves what a ring change
+// misplaced; deletes in a cluster leave tombstones so that a disk that
+// missed one cannot bring the object back.
 //
 // # Writes
 //
@@ -20,8 +26,10 @@
 // default) skip the files: their encoded shards go into the disks'
 // metadata databases with the record, in one synchronous transaction. Below
 // that size a shard file costs more (create, fsync, rename, directory
-// fsync) than the bytes themselves; in the database concurrent small writes
-// share one fsync per disk. The threshold is where that stops paying: on
+// fsync) than the bytes themselves; in the database a write costs one
+// sync of the write-ahead log per transaction (badger syncs it per
+// commit, and its value log once per batch of commits). The threshold is
+// where that stops paying: on
 // the development machine (4 directories of one disk, 2+2, 8 clients),
 // 64 KiB objects went in at 129 PUT/s inline against 163 PUT/s as shard
 // files, and inline values that large pushed the databases' mapped value
