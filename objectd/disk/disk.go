@@ -13,6 +13,7 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
@@ -61,6 +62,7 @@ type Disk struct {
 	healing atomic.Bool
 	failed  atomic.Bool
 	errRun  atomic.Int32 // consecutive I/O errors
+	gc      groupCommit
 	// Fresh is true when the disk was formatted by this Open (a new or
 	// replaced disk that holds nothing yet).
 	Fresh bool
@@ -430,27 +432,208 @@ func (t localTxn) Set(key, val []byte) error { return t.t.Set(key, val) }
 func (t localTxn) Delete(key []byte) error { return t.t.Delete(key) }
 
 // Update runs fn in a read-write transaction and commits it durably.
+//
+// Concurrent updates share their commit (group commit): badger syncs its
+// write-ahead log once per committed transaction, so the updates that
+// arrive while one commit is being synced are run, one after the other,
+// in the next single transaction and synced together. Each sees the
+// writes of those before it, as if committed in turn; one whose fn fails
+// changes nothing. fn may run twice (when the shared transaction grows
+// too big, each is run again in a transaction of its own).
 func (d *Disk) Update(fn func(Txn) error) error {
 	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {
 		return err
 	}
+	return d.gc.run(d, fn)
+}
+
+// groupCommit batches concurrent updates of one disk. One caller at a
+// time leads: it takes every update waiting, commits them as one
+// transaction, then hands the lead to the first that arrived meanwhile.
+type groupCommit struct {
+	mu      sync.Mutex
+	leading bool
+	pending []*commitReq
+}
+
+type commitReq struct {
+	fn   func(Txn) error
+	err  error
+	lead bool          // woken to lead the next batch, not done
+	wake chan struct{} // closed when done, or when asked to lead
+}
+
+// maxGroup bounds the updates of one shared transaction.
+const maxGroup = 64
+
+func (g *groupCommit) run(d *Disk, fn func(Txn) error) error {
+	req := &commitReq{fn: fn, wake: make(chan struct{})}
+	g.mu.Lock()
+	g.pending = append(g.pending, req)
+	if g.leading {
+		g.mu.Unlock()
+		<-req.wake
+		if !req.lead {
+			return req.err
+		}
+		g.mu.Lock()
+	}
+	g.leading = true
+	n := min(len(g.pending), maxGroup)
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	g.mu.Unlock()
+
+	d.commitGroup(batch)
+
+	g.mu.Lock()
+	if len(g.pending) > 0 {
+		next := g.pending[0]
+		next.lead = true
+		close(next.wake)
+	} else {
+		g.leading = false
+	}
+	g.mu.Unlock()
+	return req.err
+}
+
+// commitGroup runs the updates of batch in one transaction and commits
+// it, setting each one's error and waking it (the leader's own included).
+func (d *Disk) commitGroup(batch []*commitReq) {
+	defer func() {
+		for _, r := range batch {
+			if !r.lead {
+				close(r.wake)
+			}
+			r.lead = false
+		}
+	}()
+	if len(batch) == 1 {
+		batch[0].err = d.commitOne(batch[0].fn)
+		return
+	}
+	if d.db == nil {
+		for _, r := range batch {
+			r.err = ErrClosed
+		}
+		return
+	}
+	txn := d.db.NewTransactionAt(math.MaxUint64, true)
+	defer txn.Discard()
+	var ok []*commitReq
+	for _, r := range batch {
+		bt := &bufferedTxn{under: localTxn{txn}}
+		if err := r.fn(bt); err != nil {
+			r.err = tooBig(err)
+			continue
+		}
+		if err := bt.applyTo(txn); err != nil {
+			// The shared transaction is full, with part of this update
+			// in it: commit nothing of it, and each update alone.
+			for _, r := range batch {
+				r.err = d.commitOne(r.fn)
+			}
+			return
+		}
+		ok = append(ok, r)
+	}
+	if len(ok) == 0 {
+		return
+	}
+	ts := d.ts.Add(1)
+	err := txn.CommitAt(ts, nil)
+	if err == nil {
+		// Only the latest version of a key is ever read: older ones may go.
+		d.db.SetDiscardTs(ts)
+	}
+	for _, r := range ok {
+		r.err = err
+	}
+}
+
+// commitOne runs fn in a transaction of its own and commits it.
+func (d *Disk) commitOne(fn func(Txn) error) error {
 	if d.db == nil {
 		return ErrClosed
 	}
 	txn := d.db.NewTransactionAt(math.MaxUint64, true)
 	defer txn.Discard()
 	if err := fn(localTxn{txn}); err != nil {
-		if errors.Is(err, badger.ErrTxnTooBig) {
-			return fmt.Errorf("disk: transaction too big: %w", err)
-		}
-		return err
+		return tooBig(err)
 	}
 	ts := d.ts.Add(1)
 	if err := txn.CommitAt(ts, nil); err != nil {
 		return err
 	}
-	// Only the latest version of a key is ever read: older ones may go.
 	d.db.SetDiscardTs(ts)
+	return nil
+}
+
+func tooBig(err error) error {
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return fmt.Errorf("disk: transaction too big: %w", err)
+	}
+	return err
+}
+
+// bufferedTxn holds one update's writes apart from the shared transaction
+// until the update has succeeded; its reads see its own writes, then the
+// shared transaction's (earlier updates of the group included).
+type bufferedTxn struct {
+	under localTxn
+	order []string
+	vals  map[string][]byte // nil value with present key: deleted
+}
+
+func (b *bufferedTxn) Get(key []byte) ([]byte, error) {
+	if v, ok := b.vals[string(key)]; ok {
+		if v == nil {
+			return nil, ErrNotFound
+		}
+		return bytes.Clone(v), nil
+	}
+	return b.under.Get(key)
+}
+
+func (b *bufferedTxn) put(key, val []byte) {
+	if b.vals == nil {
+		b.vals = map[string][]byte{}
+	}
+	k := string(key)
+	if _, ok := b.vals[k]; !ok {
+		b.order = append(b.order, k)
+	}
+	b.vals[k] = val
+}
+
+func (b *bufferedTxn) Set(key, val []byte) error {
+	if val == nil {
+		val = []byte{}
+	}
+	b.put(key, bytes.Clone(val))
+	return nil
+}
+
+func (b *bufferedTxn) Delete(key []byte) error {
+	b.put(key, nil)
+	return nil
+}
+
+// applyTo writes the buffered writes into txn.
+func (b *bufferedTxn) applyTo(txn *badger.Txn) error {
+	for _, k := range b.order {
+		v := b.vals[k]
+		var err error
+		if v == nil {
+			err = txn.Delete([]byte(k))
+		} else {
+			err = txn.Set([]byte(k), v)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
