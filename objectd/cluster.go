@@ -18,6 +18,11 @@ type Layout struct {
 	Ring    *ring.Ring
 	Policy  string
 	Volumes map[ring.DiskID]disk.Volume
+	// InContact, when set, says whether this node is in contact with the
+	// cluster. When it is not (the node is cut off), the store places
+	// nothing and reads nothing: every object operation fails with a
+	// quorum error rather than serve what another node may have replaced.
+	InContact func() bool
 }
 
 // clusterView is a Layout prepared for lookups.
@@ -156,6 +161,9 @@ func (s *Store) LocalVolume(i int) disk.Volume {
 func (s *Store) placeOn(v *clusterView, bucket, key string) []disk.Volume {
 	w := s.cfg.DataShards + s.cfg.ParityShards
 	out := make([]disk.Volume, w)
+	if v.InContact != nil && !v.InContact() {
+		return out
+	}
 	part, err := v.Ring.Partition(v.Policy, bucket, key)
 	if err != nil || int(part) >= len(v.parts) {
 		s.log.Warn("placement failed", "bucket", bucket, "key", key, "err", err)

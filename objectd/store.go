@@ -462,6 +462,9 @@ func (s *Store) online() []disk.Volume {
 	if v == nil {
 		return s.localOnline()
 	}
+	if v.InContact != nil && !v.InContact() {
+		return nil // cut off: see Layout.InContact
+	}
 	var out []disk.Volume
 	for _, d := range v.all {
 		if d != nil && !d.Failed() {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/basaltstore/basalt/objectd/disk"
@@ -29,6 +30,14 @@ type Options struct {
 	// RetryAfter is how long a volume stays down after a transport
 	// failure before calls go through again (default 2 s).
 	RetryAfter time.Duration
+	// HoldDown is how long a node must have been failing before Failed
+	// reports it down (default 0: at the first failure); a refused
+	// connection (no process listening) counts as down at once. A node cut off
+	// from the cluster stops serving within a shorter time (it loses
+	// contact with the Raft leader), so a hold-down longer than that keeps
+	// writers from putting on hand-offs what a cut-off node could still
+	// read the older version of.
+	HoldDown time.Duration
 	// PageSize is how many keys an iterator fetches at a time (default
 	// 256, at most 1000).
 	PageSize int
@@ -109,8 +118,9 @@ type Volume struct {
 	opts    Options
 	hc      *http.Client
 
-	lastFail atomic.Int64 // unix ns of the last transport failure; 0: none
-	healing  atomic.Int32 // 0 unknown, 1 no, 2 yes
+	lastFail  atomic.Int64 // unix ns of the last transport failure; 0: none
+	firstFail atomic.Int64 // unix ns of the first failure of this outage; 0: none
+	healing   atomic.Int32 // 0 unknown, 1 no, 2 yes
 }
 
 var _ disk.Volume = (*Volume)(nil)
@@ -137,10 +147,12 @@ func (v *Volume) ID() string { return v.diskID }
 func (v *Volume) Root() string { return v.name }
 
 // Failed reports whether the node failed to answer less than RetryAfter
-// ago; calls fail at once (ErrUnreachable) meanwhile.
+// ago, after failing for at least HoldDown; calls fail at once
+// (ErrUnreachable) meanwhile.
 func (v *Volume) Failed() bool {
-	lf := v.lastFail.Load()
-	return lf != 0 && v.opts.Now().UnixNano()-lf < int64(v.opts.RetryAfter)
+	lf, ff := v.lastFail.Load(), v.firstFail.Load()
+	now := v.opts.Now().UnixNano()
+	return lf != 0 && ff != 0 && now-ff >= int64(v.opts.HoldDown) && now-lf < int64(v.opts.RetryAfter)
 }
 
 // NoteIO feeds the outcome of an I/O into Failed: an error that says the
@@ -155,15 +167,27 @@ func (v *Volume) NoteIO(err error) bool {
 }
 
 // Reinstate clears the down state.
-func (v *Volume) Reinstate() { v.lastFail.Store(0) }
+func (v *Volume) Reinstate() {
+	v.lastFail.Store(0)
+	v.firstFail.Store(0)
+}
 
 func (v *Volume) markDown(err error) {
-	if v.lastFail.Swap(v.opts.Now().UnixNano()) == 0 {
+	now := v.opts.Now().UnixNano()
+	first := now
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		// Nothing listens: the node's process is gone and serves nobody,
+		// so there is no reason to hold off (see Options.HoldDown).
+		first = now - int64(v.opts.HoldDown)
+	}
+	v.firstFail.CompareAndSwap(0, first)
+	if v.lastFail.Swap(now) == 0 {
 		v.opts.Logger.Warn("remote disk down", "disk", v.name, "id", v.diskID, "err", err)
 	}
 }
 
 func (v *Volume) markUp() {
+	v.firstFail.Store(0)
 	if v.lastFail.Swap(0) != 0 {
 		v.opts.Logger.Info("remote disk back", "disk", v.name, "id", v.diskID)
 	}

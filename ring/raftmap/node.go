@@ -394,6 +394,18 @@ func (n *Node) AppliedIndex() uint64 {
 // a new one).
 func (n *Node) Map() *ring.Map { return n.fsm.snapshotMap() }
 
+// InContact reports whether this node has heard from the Raft leader
+// within d, or leads (a leader that loses its quorum steps down after
+// the leader lease). A node cut off from the others answers false within
+// about d: it should stop serving what it cannot know is current.
+func (n *Node) InContact(d time.Duration) bool {
+	if n.raft.State() == raft.Leader {
+		return true
+	}
+	lc := n.raft.LastContact()
+	return !lc.IsZero() && time.Since(lc) <= d
+}
+
 // Ring returns the ring built from the cluster map (nil until the map has
 // a placeable policy). Every node applies the same commands, so every
 // node has the same ring for the same epoch.

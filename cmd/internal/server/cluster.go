@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/basaltstore/basalt/objectd"
@@ -19,6 +20,7 @@ import (
 	"github.com/basaltstore/basalt/objectd/shardapi"
 	"github.com/basaltstore/basalt/proxy/catalog"
 	"github.com/basaltstore/basalt/ring"
+	"github.com/basaltstore/basalt/ring/raftmap"
 )
 
 // shardService is this node's side of the internal shard API: the
@@ -30,6 +32,7 @@ type shardService struct {
 	secret []byte
 	log    *slog.Logger
 	store  *objectd.Store
+	node   atomic.Pointer[raftmap.Node] // this node's catalog member, once known
 	h      *shardapi.Handler
 	client *http.Client
 
@@ -49,6 +52,15 @@ func newShardService(nodeID string, secret []byte, from *net.TCPAddr, log *slog.
 	return s
 }
 
+// Cut-off detection: a node that has not heard from the Raft leader for
+// contactWithin stops serving objects, and the others wait holdDown
+// (longer) before they write on hand-offs in place of its disks, so that
+// it cannot serve a version that writes on hand-offs have replaced.
+const (
+	contactWithin = 400 * time.Millisecond
+	holdDown      = time.Second
+)
+
 // localDisk finds this node's disk by its ring id ("<node>:d<n>").
 func (s *shardService) localDisk(id string) (disk.Volume, bool) {
 	n, ok := strings.CutPrefix(id, s.nodeID+":d")
@@ -61,6 +73,12 @@ func (s *shardService) localDisk(id string) (disk.Volume, bool) {
 	}
 	v := s.store.LocalVolume(i - 1)
 	return v, v != nil
+}
+
+// inContact reports whether this node hears from the Raft leader.
+func (s *shardService) inContact() bool {
+	n := s.node.Load()
+	return n != nil && n.InContact(contactWithin)
 }
 
 // layout builds the store's layout from the ring and the map of one epoch.
@@ -82,18 +100,19 @@ func (s *shardService) layout(r *ring.Ring, m *ring.Map) *objectd.Layout {
 		rv, ok := s.remote[d.ID]
 		if !ok || rv.addr != n.Address {
 			rv = remoteVol{addr: n.Address, v: shardapi.Dial("http://"+n.Address, string(d.ID), string(d.ID), s.secret,
-				shardapi.Options{Client: s.client, Logger: s.log})}
+				shardapi.Options{Client: s.client, Logger: s.log, HoldDown: holdDown})}
 			s.remote[d.ID] = rv
 		}
 		vols[d.ID] = rv.v
 	}
-	return &objectd.Layout{Ring: r, Policy: DefaultPolicy, Volumes: vols}
+	return &objectd.Layout{Ring: r, Policy: DefaultPolicy, Volumes: vols, InContact: s.inContact}
 }
 
 // apply sets the store's layout from the catalog's current ring; false
 // when there is no ring yet (no placeable policy).
 func (s *shardService) apply(cat *catalog.Catalog) (bool, error) {
 	node := cat.Node()
+	s.node.Store(node)
 	r := node.Ring()
 	if r == nil {
 		return false, nil
