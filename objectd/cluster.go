@@ -36,6 +36,12 @@ type clusterView struct {
 	parts [][]disk.Volume
 	// remote is set when some volume is another node's.
 	remote bool
+	// placed are the volumes the ring puts partitions on (nil for a
+	// disk of the ring without a volume).
+	placed []disk.Volume
+	// byNode are the ring's volumes by node, for telling which nodes
+	// this one reaches.
+	byNode map[ring.NodeID][]disk.Volume
 }
 
 // keptRings is how many earlier rings reads still look at while the
@@ -80,6 +86,11 @@ func (s *Store) SetLayout(l *Layout) error {
 			v.remote = true
 		}
 	}
+	v.byNode = map[ring.NodeID][]disk.Volume{}
+	for _, di := range l.Ring.Disks() {
+		v.byNode[di.Node] = append(v.byNode[di.Node], l.Volumes[di.ID])
+	}
+	placed := map[disk.Volume]bool{}
 	for part := 0; ; part++ {
 		ids, err := l.Ring.Primaries(l.Policy, uint32(part))
 		if err != nil {
@@ -88,6 +99,10 @@ func (s *Store) SetLayout(l *Layout) error {
 		vols := make([]disk.Volume, len(ids))
 		for i, id := range ids {
 			vols[i] = l.Volumes[id]
+			if !placed[vols[i]] {
+				placed[vols[i]] = true
+				v.placed = append(v.placed, vols[i])
+			}
 		}
 		v.parts = append(v.parts, vols)
 	}
@@ -161,7 +176,7 @@ func (s *Store) LocalVolume(i int) disk.Volume {
 func (s *Store) placeOn(v *clusterView, bucket, key string) []disk.Volume {
 	w := s.cfg.DataShards + s.cfg.ParityShards
 	out := make([]disk.Volume, w)
-	if v.InContact != nil && !v.InContact() {
+	if v.serving() != nil {
 		return out
 	}
 	part, err := v.Ring.Partition(v.Policy, bucket, key)
@@ -229,6 +244,84 @@ func (s *Store) DiskRecords(id ring.DiskID, limit int) (int, error) {
 	return n, nil
 }
 
+// serving says whether this node may place and read objects: it must be
+// in contact with the Raft leader, and reach (see at least one disk of)
+// a majority of the ring's nodes, itself included. A node cut off, or
+// just back from a cut and not yet seeing the others again, could
+// otherwise answer from its own disks what the others have replaced on
+// hand-offs standing in for them.
+func (v *clusterView) serving() error {
+	if v.InContact != nil && !v.InContact() {
+		return fmt.Errorf("%w: this node is cut off from the cluster", ErrReadQuorum)
+	}
+	if len(v.byNode) < 2 {
+		return nil
+	}
+	reached := 0
+	for _, vols := range v.byNode {
+		for _, d := range vols {
+			if d != nil && !d.Failed() {
+				reached++
+				break
+			}
+		}
+	}
+	if 2*reached <= len(v.byNode) {
+		return fmt.Errorf("%w: this node reaches %d of the cluster's %d nodes", ErrReadQuorum, reached, len(v.byNode))
+	}
+	return nil
+}
+
+// listQuorum refuses a listing that could miss keys: in a cluster, when
+// more than m of the disks the ring places on are down (or this node is
+// cut off), some object may have fewer than k records on the disks that
+// answer, and a listing would leave it out as if it did not exist.
+func (s *Store) listQuorum() error {
+	v := s.layout.Load()
+	if v == nil {
+		return nil
+	}
+	if err := v.serving(); err != nil {
+		return err
+	}
+	down := 0
+	for _, d := range v.placed {
+		if d == nil || d.Failed() {
+			down++
+		}
+	}
+	if down > s.cfg.ParityShards {
+		return fmt.Errorf("%w: %d of the ring's %d disks are down, more than %d", ErrReadQuorum, down, len(v.placed), s.cfg.ParityShards)
+	}
+	return nil
+}
+
+// listAnswered refuses a listing in a cluster when more than m of the
+// disks the ring places on did not answer it with what they hold (down,
+// unreadable, or being filled back): some key could then be missing.
+func (s *Store) listAnswered(mi *mergeIter) error {
+	v := s.layout.Load()
+	if v == nil {
+		return nil
+	}
+	answered := map[disk.Volume]bool{}
+	for _, d := range mi.disks {
+		if !d.Healing() {
+			answered[d] = true
+		}
+	}
+	missing := 0
+	for _, d := range v.placed {
+		if !answered[d] {
+			missing++
+		}
+	}
+	if missing > s.cfg.ParityShards {
+		return fmt.Errorf("%w: %d of the ring's %d disks did not answer the listing", ErrReadQuorum, missing, len(v.placed))
+	}
+	return nil
+}
+
 // localOnline returns this node's disks in service.
 func (s *Store) localOnline() []disk.Volume {
 	var out []disk.Volume
@@ -247,8 +340,20 @@ func (s *Store) localOnline() []disk.Volume {
 func (s *Store) readSet(bucket, key string, okey []byte) ([]disk.Volume, []*record, []error) {
 	set := s.set(bucket, key)
 	recs, errs := s.readRecords(set, okey)
-	if s.layout.Load() == nil {
+	v := s.layout.Load()
+	if v == nil {
 		return set, recs, errs
+	}
+	// A hand-off standing in for a primary that is down holds only what
+	// was written while it stood in: its "not found" proves nothing, and
+	// does not count towards a read quorum (else a node that sees the
+	// others down would take its own hand-offs' silence for absence).
+	if prim := s.primaries(v, bucket, key); len(prim) == len(set) {
+		for j, d := range set {
+			if d != nil && d != prim[j] && recs[j] == nil && errs[j] == nil {
+				errs[j] = errHandoffEmpty
+			}
+		}
 	}
 	if oneVersion(recs) {
 		return set, recs, errs

@@ -126,7 +126,7 @@ func (s *Store) deleteOnSet(set []disk.Volume, errs []error, op func(j int) func
 			n++
 			continue
 		}
-		if d == nil || errs[j] != nil {
+		if d == nil || errs[j] != nil && !errors.Is(errs[j], errHandoffEmpty) {
 			continue
 		}
 		if fn := op(j); fn != nil {

@@ -486,6 +486,9 @@ func (s *Store) listUploads(bucket string, opts ListUploadsOptions) (ListUploads
 			start = append(append(append([]byte(nil), base...), opts.KeyMarker...), 1)
 		}
 	}
+	if err := s.listQuorum(); err != nil {
+		return ListUploadsResult{}, err
+	}
 	mi, _ := s.mergeOn(s.online(), prefix, start)
 	defer mi.close()
 	var res ListUploadsResult

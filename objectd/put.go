@@ -575,6 +575,8 @@ func (s *Store) readRecord(d disk.Volume, key []byte) (*record, error) {
 var (
 	errDiskOffline = errors.New("objectd: disk offline")
 	errDiskHealing = errors.New("objectd: disk is being filled back")
+	// errHandoffEmpty: a hand-off in the set holds no record of the key.
+	errHandoffEmpty = errors.New("objectd: hand-off holds nothing of the key")
 )
 
 // resolve picks the version to serve from the records of a set: the newest

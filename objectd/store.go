@@ -462,8 +462,8 @@ func (s *Store) online() []disk.Volume {
 	if v == nil {
 		return s.localOnline()
 	}
-	if v.InContact != nil && !v.InContact() {
-		return nil // cut off: see Layout.InContact
+	if v.serving() != nil {
+		return nil // cut off: see serving
 	}
 	var out []disk.Volume
 	for _, d := range v.all {

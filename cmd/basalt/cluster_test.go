@@ -499,7 +499,10 @@ func TestNodeCutOff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := wiring{raft: testserver.StartRelay(t, host, raft), shard: testserver.StartRelay(t, host, shard)}
+		// Relays listen on 127.0.1.<i>: a relay's free port cannot then be
+		// one just picked for the node.
+		front := fmt.Sprintf("127.0.1.%d", i)
+		w := wiring{raft: testserver.StartRelay(t, front, raft), shard: testserver.StartRelay(t, front, shard)}
 		args := []string{"--node-id", fmt.Sprintf("n%d", i), "--raft-address", raft, "--raft-advertise", w.raft.Addr(),
 			"--shard-address", shard, "--shard-advertise", w.shard.Addr(), "--cluster-secret", clusterSecret, "--disks", "disk{1...2}"}
 		if join != "" {

@@ -25,6 +25,11 @@ const (
 // with the model, then full redundancy.
 func (t *thrasher) finalChecks(ctx context.Context) error {
 	nodes := t.cluster.Nodes()
+	// Shards on hand-offs or left by a ring change go home first, so that
+	// the redundancy check starts from the ring's placement.
+	if err := t.settleFinal(ctx); err != nil || t.failed() {
+		return err
+	}
 	t.phase("verify every key and listing")
 	if err := t.verifyAll(ctx, nodes[:1], t.withOther(0), CheckFinalGet, true); err != nil || t.failed() {
 		return err
@@ -73,7 +78,7 @@ func (t *thrasher) verifyAll(ctx context.Context, readers, listers []Node, kind 
 	}
 	for ki, key := range t.keys {
 		c := rcs[ki%len(rcs)]
-		o := &op{t: t, base: ctx, c: c, client: "check", kind: kind, key: key, id: t.opSeq.Add(1)}
+		o := &op{t: t, base: ctx, c: c, client: "check", node: readers[ki%len(rcs)].Name(), kind: kind, key: key, id: t.opSeq.Add(1)}
 		octx, cancel := o.ctx()
 		start := t.model.BeginRead()
 		n, sum, ferr := o.fetch(octx)

@@ -41,6 +41,37 @@ type Node interface {
 	Logs() string
 }
 
+// Cutter is a Cluster that can cut one of its nodes off the network; the
+// harness injects FaultCut only into a cluster that implements it. Cut and
+// Heal are called from the goroutine that called Run, one at a time, while
+// every node runs.
+type Cutter interface {
+	// Cut isolates node i (an index into Nodes) from the other nodes,
+	// both ways: connections between them, open or new, are dropped.
+	// Clients still reach every node.
+	Cut(i int) error
+	// Heal ends the cut of node i: the nodes reach each other again.
+	Heal(i int) error
+}
+
+// RingChanger is a Cluster whose ring an operator can change under load;
+// the harness injects FaultDrain only into a cluster that implements it.
+// A disk is named by the indexes of its node in Nodes and of the disk in
+// Node.Disks. Its methods are called from the goroutine that called Run,
+// one at a time, while every node runs.
+type RingChanger interface {
+	// DrainDisk asks the ring to move every partition off the disk. An
+	// error wrapping ErrRefused says the cluster refused the change and
+	// nothing changed (it would leave a policy unplaceable).
+	DrainDisk(ctx context.Context, node, disk int) error
+	// RestoreDisk returns a drained disk to service.
+	RestoreDisk(ctx context.Context, node, disk int) error
+	// Rebalance runs one rebalance pass on every node and returns the
+	// shards the passes moved, and those held on a hand-off for a node
+	// that is down. A pass whose moves failed in part is an error.
+	Rebalance(ctx context.Context) (moved, handoffs int64, err error)
+}
+
 // Local is a Cluster of one `basalt server` run by testserver.
 type Local struct {
 	node *localNode

@@ -16,6 +16,11 @@
 //
 //	rep, err := thrash.Run(ctx, cfg, thrash.NewCluster(servers, 2))
 //
+// A cluster that can also cut a node off the network (Cutter) and change
+// its ring (RingChanger) takes two more kinds of fault; the caller wraps
+// NewCluster's value to add them (cmd/basalt's TestThrashCluster puts
+// relays in front of every node and runs `basalt admin`).
+//
 // # Load
 //
 // Clients (minio-go) put, overwrite, get (whole and ranged), delete, list
@@ -39,7 +44,22 @@
 //     while the node runs;
 //   - replace: the node stopped (SIGTERM or SIGKILL), one disk directory
 //     removed, the node started, and the harness waits for the store to
-//     log that it filled the disk back.
+//     log that it filled the disk back;
+//   - cut (Cutter): the node cut off from the other nodes, both ways, for
+//     Faults.CutFor/2 to Faults.CutFor, then healed; the harness waits
+//     until the node lists buckets again (it has a Raft leader's word)
+//     and for Faults.HealGrace more. Operations through any node may fail
+//     meanwhile, as during a kill; none may return a wrong answer;
+//   - drain (RingChanger): a ring change under load. A disk drained by an
+//     earlier round is restored, then a disk chosen from the seed is
+//     drained (a drain the cluster refuses, as one that would leave the
+//     policy unplaceable, is counted and changes nothing); after each
+//     change the harness runs rebalance passes on every node until one
+//     moves nothing, while the load goes on. Operations must not fail
+//     during a ring change: it opens no fault window.
+//
+// Cut and Drain need a cluster that implements the optional interface;
+// Run refuses a Config that asks for them otherwise.
 //
 // Each round picks a node at random, and a disk of it for a flip or a
 // replacement. At most one disk carries damage the store has not
@@ -61,6 +81,19 @@
 // One exposure remains, and it is the store's: a write acknowledged on a
 // write quorum of k+1 of 2+2 shards lacks one until its repair.
 //
+// A cut is a kill as far as shards go (the node's shards are out of
+// reach), so it targets the damaged disk's node too. A ring change is
+// different: the rebuilt ring moves a share of the partitions of every
+// disk, not only those of the disk drained or restored (on 3 nodes of 2
+// disks, draining one moves about 5% of each other disk's slots; a
+// restore moves a fifth of each), and the store's rebalancer copies a
+// shard file as it is, without checking its blocks. A damaged shard moved
+// to another node would leave damage on two nodes, so before a drain or
+// a restore the harness replaces the damaged disk, if any, as a
+// replacement round would ("repair" in Report.Faults). The rebalance
+// rounds that follow a ring change end before the next round, so that no
+// flip meets a shard being moved.
+//
 // # Model and checks
 //
 // The model (Model) keeps, per key, the writes and deletes whose value may
@@ -76,8 +109,11 @@
 // is under way: the store may remove the shards of the version such a read
 // resolved, and the read is then cut short; Report.Raced counts them.
 //
-// After the load stops: every key and listing is read back through the
-// first node (listings also through a second one, in a cluster) and each
+// After the load stops, in a cluster that changes its ring, a disk still
+// drained is restored (a damaged disk replaced first) and rebalance passes
+// run on every node until one moves nothing, so that the checks start
+// from the usual placement with nothing left on a hand-off. Then every
+// key and listing is read back through the first node (listings also through a second one, in a cluster) and each
 // key is pinned to the value read; a heal barrier waits until the store's
 // healer has worked through what the reads queued (it damages the index-0
 // shard file of a new object, on whichever node's disk it landed, reads
@@ -103,8 +139,10 @@
 //
 // Run drives the cluster's nodes (kill, stop, start) from the calling
 // goroutine, which must be allowed to (a test's own goroutine for
-// testserver), and runs the clients on goroutines of its own that are gone
-// when it returns. A Model is safe for concurrent use. Waits are on events:
-// the ready line of a start, a log line, the end of a request. Time enters
-// only through Config.Duration and the polling of a node's log.
+// testserver), and calls Cutter and RingChanger from it too; it runs the
+// clients on goroutines of its own that are gone when it returns. A Model
+// is safe for concurrent use. Waits are on events: the ready line of a
+// start, a log line, the end of a request. Time enters only through
+// Config.Duration, the length of a cut and the grace after it, and the
+// polling of a node's log and of a healed node's bucket listing.
 package thrash

@@ -40,7 +40,7 @@ type deck struct {
 
 func newDeck(rng *rand.Rand, f Faults) *deck {
 	d := &deck{rng: rng}
-	for kind, n := range map[string]int{FaultKill: f.Kill, FaultFlip: f.Flip, FaultReplace: f.Replace} {
+	for kind, n := range map[string]int{FaultKill: f.Kill, FaultFlip: f.Flip, FaultReplace: f.Replace, FaultCut: f.Cut, FaultDrain: f.Drain} {
 		for i := 0; i < n; i++ {
 			d.kinds = append(d.kinds, kind)
 		}
@@ -150,6 +150,12 @@ func (t *thrasher) inject(ctx context.Context, rng *rand.Rand, round int, kind s
 			return err
 		}
 		t.damaged = noDisk
+	case FaultCut:
+		// A cut counts itself, once the node is cut.
+		return t.cut(ctx, rng, label, ni)
+	case FaultDrain:
+		// A drain round counts itself: a drain may be refused.
+		return t.drainRound(ctx, rng, label)
 	}
 	t.count(t.faults, kind, 1)
 	return nil

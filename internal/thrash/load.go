@@ -124,7 +124,7 @@ func (t *thrasher) worker(i int) {
 			t.violate("", "%v", err)
 			return
 		}
-		o := &op{t: t, c: c, rng: rng, client: name, kind: kind, key: key, id: t.opSeq.Add(1)}
+		o := &op{t: t, c: c, rng: rng, client: name, node: node.Name(), kind: kind, key: key, id: t.opSeq.Add(1)}
 		ok := o.run()
 		if ok {
 			t.acks.Add(1)
@@ -143,6 +143,7 @@ type op struct {
 	c      *minio.Core
 	rng    *rand.Rand
 	client string
+	node   string // the node the operation goes through, for the history
 	kind   string
 	key    string
 	id     uint64
@@ -157,7 +158,15 @@ func (o *op) ctx() (context.Context, context.CancelFunc) {
 }
 
 func (o *op) log(format string, args ...any) {
-	o.t.hist.add(o.key, fmt.Sprintf("#%d %s %s %s ", o.id, o.client, o.kind, o.key)+fmt.Sprintf(format, args...))
+	o.t.hist.add(o.key, fmt.Sprintf("#%d %s %s %s ", o.id, o.who(), o.kind, o.key)+fmt.Sprintf(format, args...))
+}
+
+// who names the operation's client, and the node it goes through.
+func (o *op) who() string {
+	if o.node == "" {
+		return o.client
+	}
+	return o.client + "@" + o.node
 }
 
 // run performs the operation, checks it and reports whether it succeeded.
@@ -199,7 +208,7 @@ func (o *op) failed(start, end uint64, err error) {
 		o.t.count(o.t.opErrors, o.kind, 1)
 		return
 	}
-	o.t.violate(o.key, "#%d %s %s %s failed outside any fault: %v", o.id, o.client, o.kind, o.key, err)
+	o.t.violate(o.key, "#%d %s %s %s failed outside any fault: %v", o.id, o.who(), o.kind, o.key, err)
 }
 
 // readFailed handles a read's unexpected error: a read that fails outside
@@ -212,7 +221,7 @@ func (o *op) readFailed(start, end uint64, overlapped bool, allowed []Value, err
 	if !o.t.inWindow(start, end) && !(o.t.stopping.Load() && errors.Is(err, context.Canceled)) {
 		o.log("ERROR [%d,%d] %v", start, end, err)
 		o.t.violate(o.key, "#%d %s %s %s failed outside any fault, no write of the key under way: %v; the key holds one of %v",
-			o.id, o.client, o.kind, o.key, err, allowed)
+			o.id, o.who(), o.kind, o.key, err, allowed)
 		return
 	}
 	o.failed(start, end, err)
@@ -415,7 +424,7 @@ func (o *op) checkFull(start, end uint64, allowed []Value, n int64, sum [32]byte
 			}
 		}
 		o.log("[%d,%d] NoSuchKey, allowed %v", start, end, allowed)
-		t.violate(o.key, "#%d %s %s %s: NoSuchKey, but the key must hold one of %v", o.id, o.client, o.kind, o.key, allowed)
+		t.violate(o.key, "#%d %s %s %s: NoSuchKey, but the key must hold one of %v", o.id, o.who(), o.kind, o.key, allowed)
 		return false
 	}
 	if err != nil {
@@ -432,7 +441,7 @@ func (o *op) checkFull(start, end uint64, allowed []Value, n int64, sum [32]byte
 	}
 	o.log("[%d,%d] got %d bytes sha256:%x, allowed %v", start, end, n, sum[:4], allowed)
 	t.violate(o.key, "#%d %s %s %s: read %d bytes (sha256 %x), not one of the values allowed %v; %s",
-		o.id, o.client, o.kind, o.key, got.Size, got.Sum[:8], allowed, o.t.explain(o.key, got))
+		o.id, o.who(), o.kind, o.key, got.Size, got.Sum[:8], allowed, o.t.explain(o.key, got))
 	return false
 }
 
@@ -490,7 +499,7 @@ func (o *op) getRange() bool {
 			o.passed(0)
 			return true
 		}
-		t.violate(o.key, "#%d %s %s %s %s: NoSuchKey, but the key must hold one of %v", o.id, o.client, o.kind, o.key, rng, a)
+		t.violate(o.key, "#%d %s %s %s %s: NoSuchKey, but the key must hold one of %v", o.id, o.who(), o.kind, o.key, rng, a)
 		return false
 	case isCode(err, "InvalidRange"):
 		for _, v := range a {
@@ -500,7 +509,7 @@ func (o *op) getRange() bool {
 				return true
 			}
 		}
-		t.violate(o.key, "#%d %s %s %s %s: InvalidRange, but the key holds one of %v", o.id, o.client, o.kind, o.key, rng, a)
+		t.violate(o.key, "#%d %s %s %s %s: InvalidRange, but the key holds one of %v", o.id, o.who(), o.kind, o.key, rng, a)
 		return false
 	case err != nil:
 		o.readFailed(start, end, overlapped, a, err)
@@ -533,7 +542,7 @@ func (o *op) getRange() bool {
 	}
 	o.log("%s [%d,%d] got %d bytes (object size %d, ranged %v), allowed %v", rng, start, end, len(data), total, ranged, a)
 	t.violate(o.key, "#%d %s %s %s %s: got %d bytes of an object of %d, matching none of the values allowed %v",
-		o.id, o.client, o.kind, o.key, rng, len(data), total, a)
+		o.id, o.who(), o.kind, o.key, rng, len(data), total, a)
 	return false
 }
 
@@ -606,11 +615,11 @@ func (o *op) list() bool {
 			t.count(t.opErrors, o.kind, 1)
 			return false
 		}
-		t.violate("", "#%d %s list %q failed outside any fault: %v", o.id, o.client, prefix, err)
+		t.violate("", "#%d %s list %q failed outside any fault: %v", o.id, o.who(), prefix, err)
 		return false
 	}
 	o.log("prefix %q [%d,%d] %d keys", prefix, start, end, len(listed))
-	return t.checkListing(fmt.Sprintf("#%d %s list %q", o.id, o.client, prefix), listed, keys, allowed, OpList)
+	return t.checkListing(fmt.Sprintf("#%d %s list %q", o.id, o.who(), prefix), listed, keys, allowed, OpList)
 }
 
 // checkListing checks a listing of keys against their allowed values.

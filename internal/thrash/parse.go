@@ -47,7 +47,8 @@ func ParseMix(s string) (map[string]int, error) {
 }
 
 // ParseFaults parses a fault schedule such as "every=8,kill=1,flip=0,
-// replace=0,files=4,rounds=5" into f; names left out keep their value.
+// replace=0,cut=1,drain=1,files=4,rounds=5" into f; names left out keep
+// their value.
 func ParseFaults(s string, f *Faults) error {
 	names, vals, err := parseList(s)
 	if err != nil {
@@ -65,12 +66,16 @@ func ParseFaults(s string, f *Faults) error {
 			out.Flip = v
 		case FaultReplace:
 			out.Replace = v
+		case FaultCut:
+			out.Cut = v
+		case FaultDrain:
+			out.Drain = v
 		case "files":
 			out.FlipFiles = v
 		case "rounds":
 			out.MinRounds = v
 		default:
-			return fmt.Errorf("%w: %q: faults are every, kill, flip, replace, files, rounds", ErrConfig, n[1])
+			return fmt.Errorf("%w: %q: faults are every, kill, flip, replace, cut, drain, files, rounds", ErrConfig, n[1])
 		}
 	}
 	*f = out

@@ -26,6 +26,9 @@ var (
 	// ErrCluster: the harness could not drive the cluster (a node would
 	// not start or stop, a disk directory could not be removed).
 	ErrCluster = errors.New("thrash: cluster")
+	// ErrRefused: the cluster refused a ring change (RingChanger), and
+	// nothing changed.
+	ErrRefused = errors.New("thrash: ring change refused")
 	errSeek    = errors.New("thrash: invalid seek")
 )
 
@@ -34,6 +37,8 @@ const (
 	FaultKill    = "kill"    // SIGKILL of a node, then a restart
 	FaultFlip    = "flip"    // bytes flipped in shard files of one disk, while running
 	FaultReplace = "replace" // a disk directory removed while its node is down
+	FaultCut     = "cut"     // a node cut off the network for a few seconds (Cutter)
+	FaultDrain   = "drain"   // a disk drained under load, restored later (RingChanger)
 )
 
 // Faults says which faults a run injects and how often.
@@ -44,7 +49,16 @@ type Faults struct {
 	// Relative weights of the fault kinds. Kinds are dealt from a shuffled
 	// deck holding each kind as many times as its weight, so that every
 	// kind with a weight comes up once per deck. All zero: no faults.
-	Kill, Flip, Replace int
+	// Cut and Drain need a cluster that can inject them (Cutter,
+	// RingChanger); Run refuses them otherwise.
+	Kill, Flip, Replace, Cut, Drain int
+	// CutFor is the longest a node stays cut off (default 4s); each cut
+	// lasts from half of it to all of it, as the seed says.
+	CutFor time.Duration
+	// HealGrace is how long after the end of a cut (once the node answers
+	// a bucket listing again) its operations may still fail (default 3s):
+	// the store retries a peer it could not reach only after a delay.
+	HealGrace time.Duration
 	// FlipFiles is the most shard files damaged in one flip round
 	// (default 4).
 	FlipFiles int
@@ -109,6 +123,12 @@ func (c *Config) setDefaults() {
 	if c.Faults.FlipFiles == 0 {
 		c.Faults.FlipFiles = 4
 	}
+	if c.Faults.CutFor == 0 {
+		c.Faults.CutFor = 4 * time.Second
+	}
+	if c.Faults.HealGrace == 0 {
+		c.Faults.HealGrace = 3 * time.Second
+	}
 	if c.Keys == 0 {
 		c.Keys = 48
 	}
@@ -144,8 +164,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: %d clients", ErrConfig, c.Clients)
 	case c.Faults.Every < 1 || c.Faults.FlipFiles < 1:
 		return fmt.Errorf("%w: Faults.Every and Faults.FlipFiles must be positive", ErrConfig)
-	case c.Faults.Kill < 0 || c.Faults.Flip < 0 || c.Faults.Replace < 0 || c.Faults.MinRounds < 0:
+	case c.Faults.Kill < 0 || c.Faults.Flip < 0 || c.Faults.Replace < 0 || c.Faults.Cut < 0 || c.Faults.Drain < 0 || c.Faults.MinRounds < 0:
 		return fmt.Errorf("%w: negative fault weight", ErrConfig)
+	case c.Faults.CutFor < 0 || c.Faults.HealGrace < 0:
+		return fmt.Errorf("%w: negative Faults.CutFor or Faults.HealGrace", ErrConfig)
 	case !validMix(c.Mix):
 		return fmt.Errorf("%w: Mix %v: weights of known operation kinds, not all zero", ErrConfig, c.Mix)
 	case c.Keys < 1:
@@ -154,7 +176,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: MaxSize %d", ErrConfig, c.MaxSize)
 	case c.Parity < 1:
 		return fmt.Errorf("%w: Parity %d", ErrConfig, c.Parity)
-	case c.Faults.MinRounds > 0 && c.Faults.Kill+c.Faults.Flip+c.Faults.Replace == 0:
+	case c.Faults.MinRounds > 0 && c.Faults.Kill+c.Faults.Flip+c.Faults.Replace+c.Faults.Cut+c.Faults.Drain == 0:
 		return fmt.Errorf("%w: MinRounds without any fault kind", ErrConfig)
 	}
 	return nil
@@ -185,7 +207,10 @@ type Report struct {
 	// way (see Config.StrictReads), by operation kind.
 	Raced map[string]int
 	// Faults counts injected faults by kind; "flip-files" counts the shard
-	// files damaged.
+	// files damaged, "restore" the drained disks returned to service,
+	// "drain-refused" the drains the cluster refused, "repair" the damaged
+	// disks replaced before a ring change (see the package comment) and
+	// "settle-rounds" the rebalance rounds run on every node.
 	Faults map[string]int
 	// Checks counts the checks that passed, by kind: reads and listings
 	// during the load, and each phase of the final checks.
@@ -257,6 +282,12 @@ func Run(ctx context.Context, cfg Config, c Cluster) (Report, error) {
 	if len(c.Nodes()) == 0 {
 		return Report{Seed: cfg.Seed}, fmt.Errorf("%w: no nodes", ErrConfig)
 	}
+	if _, ok := c.(Cutter); cfg.Faults.Cut > 0 && (!ok || len(c.Nodes()) < 2) {
+		return Report{Seed: cfg.Seed}, fmt.Errorf("%w: %s faults need a cluster of several nodes that can cut one off (Cutter)", ErrConfig, FaultCut)
+	}
+	if _, ok := c.(RingChanger); cfg.Faults.Drain > 0 && !ok {
+		return Report{Seed: cfg.Seed}, fmt.Errorf("%w: %s faults need a cluster whose ring can be changed (RingChanger)", ErrConfig, FaultDrain)
+	}
 	t := newThrasher(cfg, c)
 	finished := false
 	defer func() {
@@ -315,6 +346,7 @@ type thrasher struct {
 	written    map[string][]writtenValue // every value written to each key
 
 	damaged diskRef // the one disk with unrepaired damage, or noDisk
+	drained diskRef // the disk drained and not yet restored, or noDisk
 }
 
 // diskRef names a disk by the indexes of its node in Cluster.Nodes and of
@@ -348,6 +380,7 @@ func newThrasher(cfg Config, c Cluster) *thrasher {
 		checks:   map[string]int{},
 		written:  map[string][]writtenValue{},
 		damaged:  noDisk,
+		drained:  noDisk,
 		prefix:   keyPrefixes,
 		mix:      newOpMix(cfg.Mix),
 	}
@@ -365,9 +398,9 @@ func (t *thrasher) run(ctx context.Context) error {
 	t.began = time.Now()
 	t.hist.start = t.began
 	node := t.cluster.Nodes()[0]
-	t.logf("thrash: seed %d, %d clients, %s, faults every %d ops (kill %d, flip %d, replace %d), %s",
+	t.logf("thrash: seed %d, %d clients, %s, faults every %d ops (kill %d, flip %d, replace %d, cut %d, drain %d), %s",
 		t.cfg.Seed, t.cfg.Clients, t.cfg.Duration, t.cfg.Faults.Every,
-		t.cfg.Faults.Kill, t.cfg.Faults.Flip, t.cfg.Faults.Replace, node.Endpoint())
+		t.cfg.Faults.Kill, t.cfg.Faults.Flip, t.cfg.Faults.Replace, t.cfg.Faults.Cut, t.cfg.Faults.Drain, node.Endpoint())
 	if err := t.makeBuckets(ctx); err != nil {
 		return err
 	}
