@@ -423,7 +423,15 @@ func (s *Store) moveRecord(m misplaced) (int64, error) {
 	case !errors.Is(err, disk.ErrNotFound):
 		return 0, err
 	}
-	if old == nil || (old.VersionID != r.VersionID && old.ModTime < r.ModTime) || (old.VersionID == r.VersionID && old.ShardIndex != j) {
+	copyIt := old == nil || (old.VersionID != r.VersionID && old.ModTime < r.ModTime) || (old.VersionID == r.VersionID && old.ShardIndex != j)
+	if copyIt && s.verifyShards(m.src, r, j) != nil {
+		// A damaged shard is not carried to another disk: it goes, and the
+		// healer rebuilds the slot from the object's other shards.
+		s.log.Warn("rebalance: damaged shard not moved; repairing instead", "bucket", m.bucket, "key", m.key, "disk", m.src.Root())
+		copyIt = false
+		s.queueHeal(m.bucket, m.key)
+	}
+	if copyIt {
 		inline := map[string][]byte{}
 		for _, p := range r.Parts {
 			if p.Inline {
