@@ -1,6 +1,7 @@
 package objectd
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -344,13 +345,14 @@ func (s *Store) readSet(bucket, key string, okey []byte) ([]disk.Volume, []*reco
 	if v == nil {
 		return set, recs, errs
 	}
+	set, recs, errs = alignSlots(set, recs, errs)
 	// A hand-off standing in for a primary that is down holds only what
 	// was written while it stood in: its "not found" proves nothing, and
 	// does not count towards a read quorum (else a node that sees the
 	// others down would take its own hand-offs' silence for absence).
 	if prim := s.primaries(v, bucket, key); len(prim) == len(set) {
 		for j, d := range set {
-			if d != nil && d != prim[j] && recs[j] == nil && errs[j] == nil {
+			if d != nil && !slices.Contains(prim, d) && recs[j] == nil && errs[j] == nil {
 				errs[j] = errHandoffEmpty
 			}
 		}
@@ -359,6 +361,71 @@ func (s *Store) readSet(bucket, key string, okey []byte) ([]disk.Volume, []*reco
 		return set, recs, errs
 	}
 	return s.widen(bucket, key, okey, set, recs, errs)
+}
+
+// alignSlots puts each disk of a set at the slot of the shard its record
+// holds, when records name other slots than their disks' (a ring change
+// that swapped slots among the same disks, not yet rebalanced, or data
+// placed by an earlier placement): reads then take shard j from the disk
+// that has it. For a slot two records claim, the newer wins; a disk left
+// over goes to a free slot as holding nothing that counts.
+func alignSlots(set []disk.Volume, recs []*record, errs []error) ([]disk.Volume, []*record, []error) {
+	n := len(set)
+	aligned := true
+	for j, r := range recs {
+		if r != nil && r.ShardIndex != j {
+			aligned = false
+			break
+		}
+	}
+	if aligned {
+		return set, recs, errs
+	}
+	order := make([]int, n)
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch ra, rb := recs[a], recs[b]; {
+		case ra == nil && rb == nil:
+			return 0
+		case ra == nil:
+			return 1
+		case rb == nil:
+			return -1
+		default:
+			return cmp.Compare(rb.ModTime, ra.ModTime)
+		}
+	})
+	ns, nr, ne := make([]disk.Volume, n), make([]*record, n), make([]error, n)
+	taken, used := make([]bool, n), make([]bool, n)
+	for _, j := range order {
+		r := recs[j]
+		if r == nil || r.ShardIndex < 0 || r.ShardIndex >= n || taken[r.ShardIndex] {
+			continue
+		}
+		i := r.ShardIndex
+		ns[i], nr[i], ne[i] = set[j], r, errs[j]
+		taken[i], used[j] = true, true
+	}
+	free := 0
+	for j := range set {
+		if used[j] {
+			continue
+		}
+		for free < n && taken[free] {
+			free++
+		}
+		if free == n {
+			break
+		}
+		ns[free], nr[free], ne[free] = set[j], recs[j], errs[j]
+		if nr[free] != nil && nr[free].ShardIndex != free {
+			nr[free], ne[free] = nil, errHandoffEmpty
+		}
+		taken[free] = true
+	}
+	return ns, nr, ne
 }
 
 // oneVersion reports whether every slot holds a record of one version.
