@@ -485,34 +485,8 @@ func TestClusterMapOfOneServer(t *testing.T) {
 // 503, never a stale list; once the network is back it catches up and
 // serves every object, those written while it was away included.
 func TestNodeCutOff(t *testing.T) {
-	type wiring struct{ raft, shard *testserver.Relay }
-	var nodes []*testserver.Server
-	var wires []wiring
-	join := ""
-	for i := 1; i <= 3; i++ {
-		host := fmt.Sprintf("127.0.0.%d", i)
-		raft, err := testserver.FreeAddr(host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		shard, err := testserver.FreeAddr(host)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Relays listen on 127.0.1.<i>: a relay's free port cannot then be
-		// one just picked for the node.
-		front := fmt.Sprintf("127.0.1.%d", i)
-		w := wiring{raft: testserver.StartRelay(t, front, raft), shard: testserver.StartRelay(t, front, shard)}
-		args := []string{"--node-id", fmt.Sprintf("n%d", i), "--raft-address", raft, "--raft-advertise", w.raft.Addr(),
-			"--shard-address", shard, "--shard-advertise", w.shard.Addr(), "--cluster-secret", clusterSecret, "--disks", "disk{1...2}"}
-		if join != "" {
-			args = append(args, "--join", join)
-		} else {
-			join = w.raft.Addr()
-		}
-		nodes = append(nodes, testserver.Start(t, testserver.Options{Args: args}))
-		wires = append(wires, w)
-	}
+	relayed := startRelayCluster(t, 3, 2)
+	nodes := relayed.servers
 	ctx := testContext(t, 3*time.Minute)
 	const bucket = "cut"
 	if err := minioClient(t, nodes[0], 1).MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
@@ -536,12 +510,9 @@ func TestNodeCutOff(t *testing.T) {
 
 	// Cut node 3 off: the relays in front of nodes 1 and 2 drop what comes
 	// from 127.0.0.3, node 3's drop what comes from the others.
-	wires[0].raft.Block("127.0.0.3")
-	wires[0].shard.Block("127.0.0.3")
-	wires[1].raft.Block("127.0.0.3")
-	wires[1].shard.Block("127.0.0.3")
-	wires[2].raft.Block("127.0.0.1", "127.0.0.2")
-	wires[2].shard.Block("127.0.0.1", "127.0.0.2")
+	if err := relayed.Cut(2); err != nil {
+		t.Fatal(err)
+	}
 
 	// The majority goes on.
 	adminRun(t, nodes[1], "project", "create", "made-during-the-cut")
@@ -574,9 +545,8 @@ func TestNodeCutOff(t *testing.T) {
 	// The network is back: node 3 catches up (its bucket list, which
 	// waits for the leader's word, has the new bucket) and serves every
 	// object.
-	for _, w := range wires {
-		w.raft.Unblock()
-		w.shard.Unblock()
+	if err := relayed.Heal(2); err != nil {
+		t.Fatal(err)
 	}
 	buckets, err := minioClient(t, nodes[2], 10).ListBuckets(ctx)
 	if err != nil {
