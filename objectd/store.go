@@ -355,8 +355,12 @@ func (s *Store) Ready() error {
 	}
 	need := s.writeQuorum()
 	if s.cfg.Cluster {
-		if s.layout.Load() == nil {
+		v := s.layout.Load()
+		if v == nil {
 			return fmt.Errorf("%w: no placeable ring yet: the cluster needs more disks for its storage policy", ErrWriteQuorum)
+		}
+		if err := v.serving(); err != nil {
+			return err
 		}
 		need = 1 // the other shards live on other nodes
 	}

@@ -149,7 +149,9 @@ func TestObjectsAcrossNodes(t *testing.T) {
 		t.Helper()
 		want := slices.Sorted(maps.Keys(model))
 		for _, srv := range up {
-			c := minioClient(t, srv, 1)
+			// Retries, as clients do: a node just restarted answers 503
+			// until it hears from the Raft leader and sees the others.
+			c := minioClient(t, srv, 5)
 			var got []string
 			for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
 				if o.Err != nil {
