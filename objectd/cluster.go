@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/basaltstore/basalt/objectd/disk"
 	"github.com/basaltstore/basalt/ring"
@@ -43,6 +45,10 @@ type clusterView struct {
 	// byNode are the ring's volumes by node, for telling which nodes
 	// this one reaches.
 	byNode map[ring.NodeID][]disk.Volume
+
+	local   map[disk.Volume]bool // this node's own disks (never reinstated here)
+	probeMu sync.Mutex
+	probed  map[ring.NodeID]time.Time // when serving last asked a node seen down
 }
 
 // keptRings is how many earlier rings reads still look at while the
@@ -67,7 +73,7 @@ func (s *Store) SetLayout(l *Layout) error {
 	if want := s.cfg.DataShards + s.cfg.ParityShards; width != want {
 		return fmt.Errorf("%w: policy %q places %d shards, the store writes %d+%d", ErrInvalidArgument, l.Policy, width, s.cfg.DataShards, s.cfg.ParityShards)
 	}
-	v := &clusterView{Layout: *l}
+	v := &clusterView{Layout: *l, local: map[disk.Volume]bool{}}
 	if old := s.layout.Load(); old != nil && old.Ring.Epoch() != l.Ring.Epoch() {
 		v.prev = append([]*ring.Ring{old.Ring}, old.prev...)
 		if len(v.prev) > keptRings {
@@ -83,7 +89,9 @@ func (s *Store) SetLayout(l *Layout) error {
 	slices.Sort(ids)
 	for _, id := range ids {
 		v.all = append(v.all, l.Volumes[id])
-		if !slices.Contains(s.disks, l.Volumes[id]) {
+		if slices.Contains(s.disks, l.Volumes[id]) {
+			v.local[l.Volumes[id]] = true
+		} else {
 			v.remote = true
 		}
 	}
@@ -258,19 +266,55 @@ func (v *clusterView) serving() error {
 	if len(v.byNode) < 2 {
 		return nil
 	}
-	reached := 0
-	for _, vols := range v.byNode {
-		for _, d := range vols {
-			if d != nil && !d.Failed() {
-				reached++
-				break
-			}
-		}
+	reached := v.reached(false)
+	if 2*reached <= len(v.byNode) {
+		// The others may be back since they were last seen down: ask
+		// them now rather than refuse until the next probe.
+		reached = v.reached(true)
 	}
 	if 2*reached <= len(v.byNode) {
 		return fmt.Errorf("%w: this node reaches %d of the cluster's %d nodes", ErrReadQuorum, reached, len(v.byNode))
 	}
 	return nil
+}
+
+// reachProbeEvery bounds how often serving asks a node seen down whether
+// it is back.
+const reachProbeEvery = 200 * time.Millisecond
+
+// reached counts the nodes with a disk in service; with ask, a node whose
+// disks all seem down is first asked (one disk's health, at most every
+// reachProbeEvery), which brings its disks back when it answers.
+func (v *clusterView) reached(ask bool) int {
+	n := 0
+	for node, vols := range v.byNode {
+		up := slices.ContainsFunc(vols, func(d disk.Volume) bool { return d != nil && !d.Failed() })
+		if !up && ask && len(vols) > 0 && vols[0] != nil && !v.local[vols[0]] && v.mayProbe(node) && vols[0].Healthy() == nil {
+			for _, d := range vols {
+				if d != nil {
+					d.Reinstate()
+				}
+			}
+			up = true
+		}
+		if up {
+			n++
+		}
+	}
+	return n
+}
+
+func (v *clusterView) mayProbe(node ring.NodeID) bool {
+	v.probeMu.Lock()
+	defer v.probeMu.Unlock()
+	if time.Since(v.probed[node]) < reachProbeEvery {
+		return false
+	}
+	if v.probed == nil {
+		v.probed = map[ring.NodeID]time.Time{}
+	}
+	v.probed[node] = time.Now()
+	return true
 }
 
 // listQuorum refuses a listing that could miss keys: in a cluster, when
@@ -445,6 +489,9 @@ func oneVersion(recs []*record) bool {
 // own disk holds nothing, or an older version.
 func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs []*record, errs []error) ([]disk.Volume, []*record, []error) {
 	v := s.layout.Load()
+	if v.serving() != nil {
+		return set, recs, errs // a node that does not serve reads nothing
+	}
 	seen := map[disk.Volume]bool{}
 	for _, d := range set {
 		seen[d] = true
