@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -134,13 +135,32 @@ func newClusterCmds(stdout io.Writer, f *adminFlags, client func() (*adminapi.Cl
 		}
 		return c.Call(cmd.Context(), http.MethodDelete, "ring/member", url.Values{"id": {a[0]}}, nil, nil)
 	}}
-	node := group("node", "List, drain and remove nodes (a node adds itself: basalt server --join)",
+	var nodeZone, nodeRegion, nodeAddr string
+	nodeAdd := &cobra.Command{Use: "add ID", Short: "Add a node to the cluster map ahead of its start (a node started with --join adds itself)", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, a []string) error {
+		return change(cmd, ring.AddNode{ID: ring.NodeID(a[0]), Zone: nodeZone, Region: nodeRegion, Address: nodeAddr})
+	}}
+	nodeAdd.Flags().StringVar(&nodeZone, "zone", "zone1", "the node's failure domain")
+	nodeAdd.Flags().StringVar(&nodeRegion, "region", "", "the zone's region, if any")
+	nodeAdd.Flags().StringVar(&nodeAddr, "address", "", "its shard API address (the node records its own at start)")
+	var diskWeight uint32
+	diskAdd := &cobra.Command{Use: "add NODE:dN", Short: "Add a disk of a node to the cluster map (a node adds its own disks at start)", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, a []string) error {
+		id := ring.DiskID(a[0])
+		node, _, ok := strings.Cut(a[0], ":")
+		if !ok || node == "" {
+			return flagError{fmt.Errorf("disk id %q: want NODE:dN, for example n4:d1", a[0])}
+		}
+		return change(cmd, ring.AddDisk{ID: id, Node: ring.NodeID(node), Weight: diskWeight})
+	}}
+	diskAdd.Flags().Uint32Var(&diskWeight, "weight", 100, "relative weight (capacity in GiB, for instance)")
+	node := group("node", "List, add, drain and remove nodes (a node also adds itself: basalt server --join)",
 		listCmd("list", "List the nodes of the cluster map", nodesTable),
+		nodeAdd,
 		one("drain", "Drain a node: the ring moves every partition off its disks", func(id string) ring.Command { return ring.DrainNode{Node: ring.NodeID(id)} }),
 		nodeRemove,
 	)
-	disk := group("disk", "List, drain, mark out, fail, restore and remove disks (a node adds its own disks)",
+	disk := group("disk", "List, add, drain, mark out, fail, restore and remove disks (a node also adds its own disks)",
 		listCmd("list", "List the disks of the cluster map", disksTable),
+		diskAdd,
 		one("drain", "Drain a disk: the ring moves every partition off it", func(id string) ring.Command { return ring.DrainDisk{Disk: ring.DiskID(id)} }),
 		one("fail", "Mark a disk failed: its partitions are rebuilt elsewhere", func(id string) ring.Command { return ring.FailDisk{Disk: ring.DiskID(id)} }),
 		one("out", "Mark a drained disk out, once the rebalancer has moved everything off it (refused before)", func(id string) ring.Command { return ring.MarkOut{Disk: ring.DiskID(id)} }),

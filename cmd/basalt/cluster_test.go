@@ -478,6 +478,25 @@ func TestClusterMapOfOneServer(t *testing.T) {
 	if err := json.Unmarshal([]byte(adminRun(t, srv, "--json", "ring", "show")), &info); err != nil || info.Map.Epoch != epoch {
 		t.Fatalf("epoch after restart %d, want %d (%v)", info.Map.Epoch, epoch, err)
 	}
+	// A node and its disk can be added ahead of the node's start; a disk
+	// id that names no node, or an unknown one, is refused.
+	adminRun(t, srv, "node", "add", "later", "--zone", "rack8")
+	if _, errOut, err := basaltAdmin(t, srv, rootEnv(srv), "disk", "add", "nodeless"); err == nil || !strings.Contains(errOut, "NODE:dN") {
+		t.Fatalf("disk add without a node: %v %s", err, errOut)
+	}
+	if _, errOut, err := basaltAdmin(t, srv, rootEnv(srv), "disk", "add", "nobody:d1"); err == nil || !strings.Contains(errOut, "unknown") {
+		t.Fatalf("disk add on an unknown node: %v %s", err, errOut)
+	}
+	adminRun(t, srv, "disk", "add", "later:d1", "--weight", "50")
+	if err := json.Unmarshal([]byte(adminRun(t, srv, "--json", "ring", "show")), &info); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := info.Map.Node("later"); !ok || n.Zone != "rack8" {
+		t.Fatalf("added node: %+v %v", n, ok)
+	}
+	if d, ok := info.Map.Disk("later:d1"); !ok || d.Weight != 50 || d.Node != "later" {
+		t.Fatalf("added disk: %+v %v", d, ok)
+	}
 }
 
 // TestNodeCutOff cuts one node of three off the network with relays in
