@@ -408,6 +408,9 @@ func (s *Store) moveRecord(m misplaced) (int64, error) {
 		return 0, nil // overwritten since the scan: the next pass looks again
 	}
 	j := r.ShardIndex
+	if j < 0 || j >= len(set) {
+		return 0, nil // a record of another width: not this policy's to move
+	}
 	dst := set[j]
 	if dst == nil || dst == m.src {
 		return 0, nil
