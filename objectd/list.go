@@ -147,9 +147,6 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 	if opts.After != "" && opts.After >= opts.Prefix {
 		start = append(append(append([]byte(nil), base...), opts.After...), 0)
 	}
-	if err := s.listQuorum(); err != nil {
-		return ListResult{}, err
-	}
 	mi, online := s.mergeOn(s.online(), prefix, start)
 	defer mi.close()
 	if online < s.cfg.DataShards {

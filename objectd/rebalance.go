@@ -324,15 +324,6 @@ func (s *Store) scanMisplaced(ctx context.Context, d disk.Volume, prefix []byte,
 	return out, handoffs, nil
 }
 
-func slicesIndex(set []disk.Volume, d disk.Volume) int {
-	for i, o := range set {
-		if o == d {
-			return i
-		}
-	}
-	return -1
-}
-
 func firstLive(set []disk.Volume) disk.Volume {
 	for _, d := range set {
 		if d != nil {
@@ -477,7 +468,7 @@ func (s *Store) moveRecord(m misplaced) (int64, error) {
 	// slots) has just lost it to this one. Either way the heal makes the
 	// set whole.
 	swapped := old != nil && old.VersionID == r.VersionID && old.ShardIndex != j
-	if k := slicesIndex(set, m.src); swapped || k >= 0 && k != j {
+	if k := slices.Index(set, m.src); swapped || k >= 0 && k != j {
 		s.queueHeal(m.bucket, m.key)
 	}
 	return moved, nil

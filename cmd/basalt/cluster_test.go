@@ -63,20 +63,7 @@ func startNode(t *testing.T, n int, raft, join string, extra ...string) *testser
 // shardFiles counts the shard files under a node's data folder.
 func shardFiles(t *testing.T, srv *testserver.Server) int {
 	t.Helper()
-	n := 0
-	err := filepath.WalkDir(srv.DataDir(), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && filepath.Base(filepath.Dir(filepath.Dir(p))) == "shards" {
-			n++
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return countFiles(t, srv.DataDir(), func(p string) bool { return filepath.Base(filepath.Dir(filepath.Dir(p))) == "shards" })
 }
 
 // rebalanceAll runs a rebalance pass on every node and returns the
@@ -279,7 +266,7 @@ func TestObjectsAcrossNodes(t *testing.T) {
 	adminRun(t, nodes[1], "disk", "drain", "n4:d1")
 	settle(t, nodes)
 	d1 := filepath.Join(n4.DataDir(), "disk1")
-	if n := countFiles(t, filepath.Join(d1, "shards")); n != 0 {
+	if n := countFiles(t, filepath.Join(d1, "shards"), nil); n != 0 {
 		t.Fatalf("drained disk n4:d1 still holds %d shard files", n)
 	}
 	adminRun(t, nodes[0], "disk", "out", "n4:d1")
@@ -298,12 +285,13 @@ func TestObjectsAcrossNodes(t *testing.T) {
 	checkAll(nodes)
 }
 
-// countFiles counts the regular files under dir.
-func countFiles(t *testing.T, dir string) int {
+// countFiles counts the regular files under dir whose path match accepts
+// (every one, when match is nil).
+func countFiles(t *testing.T, dir string, match func(path string) bool) int {
 	t.Helper()
 	n := 0
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err == nil && !d.IsDir() && (match == nil || match(p)) {
 			n++
 		}
 		return err

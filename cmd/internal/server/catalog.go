@@ -25,25 +25,26 @@ const CatalogDir = "catalog"
 // openCatalog starts this node's member of the catalog's Raft group: a
 // new one-voter group on first start, unless --join names a member of an
 // existing cluster to join. It then makes sure the records every cluster
-// needs exist (default domain, token key, admin project and user).
-func openCatalog(ctx context.Context, cfg Config, root identity.Root, log *slog.Logger) (*catalog.Catalog, error) {
+// needs exist (default domain, token key, admin project and user), and
+// returns the cluster secret with it (the shard API signs with it too).
+func openCatalog(ctx context.Context, cfg Config, root identity.Root, log *slog.Logger) (*catalog.Catalog, []byte, error) {
 	dir := filepath.Join(cfg.DataDir, CatalogDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("server: catalog folder: %w", err)
+		return nil, nil, fmt.Errorf("server: catalog folder: %w", err)
 	}
 	id, err := keptValue(filepath.Join(dir, "node-id"), cfg.NodeID, func() string { return "node-" + randomHex(6) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg.NodeID != "" && cfg.NodeID != id {
-		return nil, usagef("--node-id=%s: this data folder belongs to node %s", cfg.NodeID, id)
+		return nil, nil, usagef("--node-id=%s: this data folder belongs to node %s", cfg.NodeID, id)
 	}
 	secret, err := keptValue(filepath.Join(dir, "secret"), cfg.ClusterSecret, func() string { return randomHex(32) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg.ClusterSecret != "" && cfg.ClusterSecret != secret {
-		return nil, usagef("--cluster-secret differs from the one this node was started with")
+		return nil, nil, usagef("--cluster-secret differs from the one this node was started with")
 	}
 	_, statErr := os.Stat(filepath.Join(dir, "log"))
 	fresh := errors.Is(statErr, os.ErrNotExist)
@@ -55,9 +56,9 @@ func openCatalog(ctx context.Context, cfg Config, root identity.Root, log *slog.
 	})
 	if err != nil {
 		if errors.Is(err, raftmap.ErrConfig) {
-			return nil, usagef("%v", err)
+			return nil, nil, usagef("%v", err)
 		}
-		return nil, fmt.Errorf("server: catalog: %w", err)
+		return nil, nil, fmt.Errorf("server: catalog: %w", err)
 	}
 	ok := false
 	defer func() {
@@ -70,20 +71,20 @@ func openCatalog(ctx context.Context, cfg Config, root identity.Root, log *slog.
 	if cfg.Join != "" && fresh {
 		if err := node.RequestJoin(ctx, cfg.Join, cfg.Role == "voter"); err != nil {
 			if errors.Is(err, raftmap.ErrBadSecret) || errors.Is(err, raftmap.ErrDuplicateNode) {
-				return nil, usagef("--join %s: %v", cfg.Join, err)
+				return nil, nil, usagef("--join %s: %v", cfg.Join, err)
 			}
-			return nil, fmt.Errorf("server: join %s: %w", cfg.Join, err)
+			return nil, nil, fmt.Errorf("server: join %s: %w", cfg.Join, err)
 		}
 	}
 	cat := catalog.New(node)
 	if err := cat.Bootstrap(ctx); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, nil, fmt.Errorf("server: %w", err)
 	}
 	if err := cat.BootstrapAdmin(ctx, root.SecretAccessKey); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, nil, fmt.Errorf("server: %w", err)
 	}
 	ok = true
-	return cat, nil
+	return cat, []byte(secret), nil
 }
 
 // reconcileBuckets makes the store's buckets and the catalog's agree at

@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 			}
 		}
 	}
-	cat, err := openCatalog(ctx, cfg, root, logger.With("component", "catalog"))
+	cat, secret, err := openCatalog(ctx, cfg, root, logger.With("component", "catalog"))
 	if err != nil {
 		return err
 	}
@@ -123,10 +123,6 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 
 	// The shard API: this node's disks for the other nodes, on a listener
 	// of its own that S3 clients never reach.
-	secret, err := keptValue(filepath.Join(cfg.DataDir, CatalogDir, "secret"), cfg.ClusterSecret, func() string { return randomHex(32) })
-	if err != nil {
-		return err
-	}
 	shardLn, err := listenShards(cfg)
 	if err != nil {
 		return err
@@ -137,7 +133,7 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 	if a, ok := shardLn.Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
 		from = &net.TCPAddr{IP: a.IP}
 	}
-	shards := newShardService(cat.Node().ID(), []byte(secret), from, logger.With("component", "shardapi"))
+	shards := newShardService(cat.Node().ID(), secret, from, logger.With("component", "shardapi"))
 	storeCfg.WrapDisk = shards.h.Local
 	store, err := objectd.Open(storeCfg)
 	if err != nil {
