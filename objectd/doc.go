@@ -24,17 +24,17 @@
 // At the end every shard file is fsynced, renamed into place and its
 // directory fsynced. Objects of at most InlineThreshold bytes (16 KiB by
 // default) skip the files: their encoded shards go into the disks'
-// metadata databases with the record, in one synchronous transaction. Below
-// that size a shard file costs more (create, fsync, rename, directory
-// fsync) than the bytes themselves; in the database a write costs one
-// sync of the write-ahead log per transaction (badger syncs it per
-// commit, and its value log once per batch of commits). The threshold is
-// where that stops paying: on
+// metadata databases with the record, in one durable update. Below that
+// size a shard file costs more (create, fsync, rename, directory fsync)
+// than the bytes themselves; in the database a write costs a share of one
+// journal sync (see disk.Journal). The threshold was set where inline
+// stopped paying when each database synced its own logs: on
 // the development machine (4 directories of one disk, 2+2, 8 clients),
 // 64 KiB objects went in at 129 PUT/s inline against 163 PUT/s as shard
 // files, and inline values that large pushed the databases' mapped value
 // logs to 335 MiB of resident memory. Inline shards (at most 8 KiB + 68
-// bytes at 2+2) stay inside badger's LSM tree, below its value threshold.
+// bytes at 2+2) stay inside badger's LSM tree, below its value threshold
+// (1 MiB: a journaled database keeps values out of its value log).
 //
 // Then, under the key's lock, each disk of the set gets a metadata record:
 // size, ETag, content type, user metadata, times, checksums, the erasure
@@ -79,7 +79,8 @@
 // 1 MiB stripes, whatever the object size. Inline objects are buffered
 // whole (at most InlineThreshold bytes, encoded). The badger databases hold
 // 8 MiB of block cache, two 8 MiB memtables and a 64 MiB value-log
-// window (mapped) per disk.
+// window (mapped) per disk. A journal append holds its batch's records
+// (one copy) until the sync returns.
 //
 // # Repair
 //

@@ -65,6 +65,10 @@ type Config struct {
 	// is taken out of service after repeated I/O errors, with the disk's
 	// index in Disks and its path.
 	OnDiskFailed func(index int, path string)
+	// JournalDir holds the metadata journal of the local disks on its
+	// device (the disks of any other device keep theirs in their first
+	// disk). Empty: every device's journal lives in its first disk.
+	JournalDir string
 }
 
 // Defaults.
@@ -147,8 +151,10 @@ func (c *Config) Validate() error {
 type Store struct {
 	cfg   Config
 	disks []disk.Volume // nil entries are disks that failed to open
-	codec *erasure.Codec
-	log   *slog.Logger
+	// journals carry the local disks' metadata updates (openJournals).
+	journals []*disk.Journal
+	codec    *erasure.Codec
+	log      *slog.Logger
 
 	locks [512]sync.Mutex
 
@@ -247,7 +253,7 @@ func Open(cfg Config) (*Store, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := disk.Open(p, cfg.FS, disk.Options{Logger: cfg.Logger})
+			d, err := disk.Open(p, cfg.FS, disk.Options{Logger: cfg.Logger, Journaled: true})
 			if err != nil {
 				errs[i] = err
 				return
@@ -276,6 +282,10 @@ func Open(cfg Config) (*Store, error) {
 		s.closeDisks()
 		return nil, fmt.Errorf("%w: only %d of %d disks could be opened, %d needed: %v",
 			ErrWriteQuorum, online, len(cfg.Disks), s.writeQuorum(), errors.Join(errs...))
+	}
+	if err := s.openJournals(local); err != nil {
+		s.closeDisks()
+		return nil, err
 	}
 	// A new disk among disks that hold data is a replaced one: until it is
 	// filled back, its "not found" answers do not count.
@@ -326,6 +336,9 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDisks() error {
 	var errs []error
+	for _, j := range s.journals {
+		errs = append(errs, j.Close())
+	}
 	for _, d := range s.disks {
 		if d != nil {
 			errs = append(errs, d.Close())

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -48,7 +49,11 @@ type Options struct {
 	MetaCacheBytes int64
 	// MemTableBytes is badger's memtable size (default 8 MiB).
 	MemTableBytes int64
-	Logger        *slog.Logger
+	// Journaled disks leave the durability of metadata updates to a
+	// Journal (OpenJournal): their database does not sync by itself. Until
+	// the journal is open, each update syncs the database.
+	Journaled bool
+	Logger    *slog.Logger
 }
 
 // Disk is one local disk.
@@ -63,6 +68,9 @@ type Disk struct {
 	failed  atomic.Bool
 	errRun  atomic.Int32 // consecutive I/O errors
 	gc      groupCommit
+	// journaled disks commit through journal once it is attached.
+	journaled bool
+	journal   atomic.Pointer[Journal]
 	// Fresh is true when the disk was formatted by this Open (a new or
 	// replaced disk that holds nothing yet).
 	Fresh bool
@@ -79,7 +87,7 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 	if opts.MemTableBytes == 0 {
 		opts.MemTableBytes = 8 << 20
 	}
-	d := &Disk{root: root, fs: fsys, log: opts.Logger.With("disk", root)}
+	d := &Disk{root: root, fs: fsys, log: opts.Logger.With("disk", root), journaled: opts.Journaled}
 	if err := fsys.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("disk: create %s: %w", root, err)
 	}
@@ -113,12 +121,16 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 		return nil, fmt.Errorf("disk: open metadata: %w", err)
 	}
 	bopts := badger.DefaultOptions(d.metaPath()).
-		WithSyncWrites(true).
+		WithSyncWrites(!opts.Journaled).
 		WithMemTableSize(opts.MemTableBytes).
 		WithNumMemtables(2).
 		WithBlockCacheSize(opts.MetaCacheBytes).
 		WithNumCompactors(2).
-		WithValueThreshold(16 << 10).
+		// Values stay in the LSM tree (and its write-ahead log) up to
+		// badger's limit: a value in the value log could be persisted
+		// apart from the key pointing at it, which a journaled disk,
+		// syncing only at checkpoints, must not risk.
+		WithValueThreshold(1 << 20).
 		WithValueLogFileSize(64 << 20).
 		WithCompression(options.None).
 		WithDetectConflicts(false).
@@ -253,7 +265,8 @@ func (d *Disk) Close() error {
 	if d.db == nil {
 		return nil
 	}
-	err := d.db.Close()
+	err := d.syncMeta()
+	err = errors.Join(err, d.db.Close())
 	d.db = nil
 	return err
 }
@@ -509,10 +522,13 @@ func (d *Disk) commitGroup(batch []*commitReq) {
 			r.lead = false
 		}
 	}()
-	if len(batch) == 1 {
-		batch[0].err = d.commitOne(batch[0].fn)
-		return
-	}
+	d.commitBatch(batch)
+}
+
+// commitBatch runs the updates of batch in one transaction, each buffered
+// apart until it succeeds, and commits the transaction. When the shared
+// transaction grows too big, each update is committed alone.
+func (d *Disk) commitBatch(batch []*commitReq) {
 	if d.db == nil {
 		for _, r := range batch {
 			r.err = ErrClosed
@@ -522,6 +538,7 @@ func (d *Disk) commitGroup(batch []*commitReq) {
 	txn := d.db.NewTransactionAt(math.MaxUint64, true)
 	defer txn.Discard()
 	var ok []*commitReq
+	var ops []journalOp
 	for _, r := range batch {
 		bt := &bufferedTxn{under: localTxn{txn}}
 		if err := r.fn(bt); err != nil {
@@ -529,44 +546,114 @@ func (d *Disk) commitGroup(batch []*commitReq) {
 			continue
 		}
 		if err := bt.applyTo(txn); err != nil {
+			if len(batch) == 1 {
+				r.err = tooBig(err)
+				return
+			}
 			// The shared transaction is full, with part of this update
 			// in it: commit nothing of it, and each update alone.
 			for _, r := range batch {
-				r.err = d.commitOne(r.fn)
+				d.commitBatch([]*commitReq{r})
 			}
 			return
 		}
 		ok = append(ok, r)
+		ops = bt.appendOps(ops)
 	}
 	if len(ok) == 0 {
 		return
 	}
-	ts := d.ts.Add(1)
-	err := txn.CommitAt(ts, nil)
-	if err == nil {
-		// Only the latest version of a key is ever read: older ones may go.
-		d.db.SetDiscardTs(ts)
-	}
+	err := d.commit(txn, ops)
 	for _, r := range ok {
 		r.err = err
 	}
 }
 
-// commitOne runs fn in a transaction of its own and commits it.
-func (d *Disk) commitOne(fn func(Txn) error) error {
+// commit makes ops durable and commits txn, which holds them. With a
+// journal, the record is synced first and the database commit follows;
+// a journaled disk without its journal yet syncs the database instead.
+func (d *Disk) commit(txn *badger.Txn, ops []journalOp) error {
+	if j := d.journal.Load(); j != nil {
+		j.gate.RLock()
+		defer j.gate.RUnlock()
+		if err := j.append(encodeRecord(d.ID(), ops)); err != nil {
+			return err
+		}
+	}
+	ts := d.ts.Add(1)
+	if err := txn.CommitAt(ts, nil); err != nil {
+		return err
+	}
+	// Only the latest version of a key is ever read: older ones may go.
+	d.db.SetDiscardTs(ts)
+	if d.journaled && d.journal.Load() == nil {
+		return d.db.Sync()
+	}
+	return nil
+}
+
+// applyOps commits the writes of one replayed journal record, without
+// syncing (the journal syncs every member once replay ends).
+func (d *Disk) applyOps(ops []journalOp) error {
 	if d.db == nil {
 		return ErrClosed
 	}
 	txn := d.db.NewTransactionAt(math.MaxUint64, true)
 	defer txn.Discard()
-	if err := fn(localTxn{txn}); err != nil {
-		return tooBig(err)
+	for _, op := range ops {
+		var err error
+		if op.del {
+			err = txn.Delete(op.key)
+		} else {
+			err = txn.Set(op.key, op.val)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	ts := d.ts.Add(1)
 	if err := txn.CommitAt(ts, nil); err != nil {
 		return err
 	}
 	d.db.SetDiscardTs(ts)
+	return nil
+}
+
+// syncMeta makes everything the database holds durable: its active
+// write-ahead log and value log (badger's Sync), and the logs of
+// memtables waiting to be flushed, which that does not cover.
+func (d *Disk) syncMeta() error {
+	if d.db == nil || !d.journaled {
+		return nil
+	}
+	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {
+		return err
+	}
+	if err := d.db.Sync(); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(d.metaPath())
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasSuffix(n, ".mem") && !strings.HasSuffix(n, ".vlog") {
+			continue
+		}
+		f, err := os.Open(filepath.Join(d.metaPath(), n))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // flushed into a table meanwhile, which badger synced
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -618,6 +705,16 @@ func (b *bufferedTxn) Set(key, val []byte) error {
 func (b *bufferedTxn) Delete(key []byte) error {
 	b.put(key, nil)
 	return nil
+}
+
+// appendOps appends the buffered writes to ops, in order, for a journal
+// record.
+func (b *bufferedTxn) appendOps(ops []journalOp) []journalOp {
+	for _, k := range b.order {
+		v := b.vals[k]
+		ops = append(ops, journalOp{key: []byte(k), val: v, del: v == nil})
+	}
+	return ops
 }
 
 // applyTo writes the buffered writes into txn.

@@ -399,7 +399,7 @@ func (l *localVolume) Update(fn func(disk.Txn) error) error {
 		}
 		l.h.conflicts.Add(1)
 		if held == nil {
-			held = l.h.locks.lock(req)
+			held = l.h.locks.lock(l.Volume.ID(), req)
 		}
 	}
 	return fmt.Errorf("%w: %d attempts", ErrConflict, maxAttempts)

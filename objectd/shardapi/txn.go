@@ -147,7 +147,8 @@ func backoff(n int) {
 
 // keyLocks are striped mutexes over metadata keys: a transaction holds
 // the stripes of all its keys while it checks its reads and applies its
-// writes.
+// writes. A key's stripe depends on its volume too: the updates of one
+// object on the node's several disks do not wait for each other.
 type keyLocks struct {
 	seed    maphash.Seed
 	stripes [512]sync.Mutex
@@ -176,17 +177,22 @@ func newKeyLocks() *keyLocks {
 
 // lockSet is a set of locked stripes.
 type lockSet struct {
-	l   *keyLocks
-	idx []int // sorted, distinct
+	l     *keyLocks
+	volID string
+	idx   []int // sorted, distinct
 }
 
-func (l *keyLocks) stripesOf(req txnRequest) []int {
+func (l *keyLocks) stripesOf(volID string, req txnRequest) []int {
 	idx := make([]int, 0, len(req.Reads)+len(req.Writes))
+	salt := maphash.String(l.seed, volID)
+	stripe := func(k []byte) int {
+		return int((maphash.Bytes(l.seed, k) ^ salt) % uint64(len(l.stripes)))
+	}
 	for _, r := range req.Reads {
-		idx = append(idx, int(maphash.Bytes(l.seed, r.K)%uint64(len(l.stripes))))
+		idx = append(idx, stripe(r.K))
 	}
 	for _, w := range req.Writes {
-		idx = append(idx, int(maphash.Bytes(l.seed, w.K)%uint64(len(l.stripes))))
+		idx = append(idx, stripe(w.K))
 	}
 	slices.Sort(idx)
 	return slices.Compact(idx)
@@ -196,8 +202,8 @@ func (l *keyLocks) stripesOf(req txnRequest) []int {
 // two holders never wait for each other. A stripe reserved for another
 // token makes it let go and wait until the reservation is consumed or
 // expires; its own token's reservations are consumed.
-func (l *keyLocks) lock(req txnRequest) *lockSet {
-	s := &lockSet{l: l, idx: l.stripesOf(req)}
+func (l *keyLocks) lock(volID string, req txnRequest) *lockSet {
+	s := &lockSet{l: l, volID: volID, idx: l.stripesOf(volID, req)}
 	for {
 		for _, i := range s.idx {
 			l.stripes[i].Lock()
@@ -278,7 +284,7 @@ func (l *keyLocks) reserve(held *lockSet) string {
 
 // covers reports whether every key of req is in a held stripe.
 func (s *lockSet) covers(req txnRequest) bool {
-	for _, i := range s.l.stripesOf(req) {
+	for _, i := range s.l.stripesOf(s.volID, req) {
 		if _, found := slices.BinarySearch(s.idx, i); !found {
 			return false
 		}
@@ -300,7 +306,7 @@ func (s *lockSet) unlock() {
 // On a conflict, with reserve, the stripes are reserved for the retry
 // and the token returned.
 func (l *keyLocks) apply(vol disk.Volume, req txnRequest, reserve bool) (cur []txnRead, token string, err error) {
-	held := l.lock(req)
+	held := l.lock(vol.ID(), req)
 	defer held.unlock()
 	cur, err = applyHeld(vol, req)
 	if errors.Is(err, errConflict) && reserve {

@@ -32,6 +32,10 @@ const ReadyMessage = "basalt server ready"
 // IdentityDir is the folder under DataDir that keeps the root credential.
 const IdentityDir = "identity"
 
+// JournalDir, under the data directory, holds the metadata journal of the
+// disks on the data directory's device.
+const JournalDir = "journal"
+
 // Process is what Run takes from the process it runs in.
 type Process struct {
 	Stdout  io.Writer               // where the root credential is shown
@@ -70,6 +74,9 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		// A node of a cluster may have fewer disks than k+m.
 		Cluster:       cfg.Clustered(),
 		RebalanceRate: -1, // no limit
+		// The metadata journal of the disks that share the data
+		// directory's device.
+		JournalDir: filepath.Join(cfg.DataDir, JournalDir),
 	}
 	if cfg.RebalanceMiBps > 0 {
 		storeCfg.RebalanceRate = int64(cfg.RebalanceMiBps * (1 << 20))
