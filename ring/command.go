@@ -49,7 +49,9 @@ type MarkOut struct {
 	Disk DiskID `json:"disk"`
 }
 
-// RestoreDisk returns a "draining" or "out" disk to "in".
+// RestoreDisk returns a "draining", "out" or "failed" disk to "in" (a
+// failed disk once it is replaced or repaired: the rebalancer and the
+// repairer then fill it).
 type RestoreDisk struct {
 	Disk DiskID `json:"disk"`
 }
@@ -248,8 +250,8 @@ func (c RestoreDisk) apply(m *Map) error {
 	if err != nil {
 		return err
 	}
-	if d.State != DiskDraining && d.State != DiskOut {
-		return fmt.Errorf("%w: disk %s is %s, not draining or out", ErrState, d.ID, d.State)
+	if d.State != DiskDraining && d.State != DiskOut && d.State != DiskFailed {
+		return fmt.Errorf("%w: disk %s is %s, not draining, out or failed", ErrState, d.ID, d.State)
 	}
 	if n, _ := m.Node(d.Node); n.State != NodeIn {
 		return fmt.Errorf("%w: node %s of disk %s is %s", ErrState, n.ID, d.ID, n.State)

@@ -122,6 +122,11 @@ func TestApplyLifecycle(t *testing.T) {
 		t.Fatalf("epoch %d, want %d", m.Epoch, e+4)
 	}
 	m = mustApply(t, m, DrainDisk{Disk: "z2n1d1"}, RestoreDisk{Disk: "z2n1d1"})
+	// A failed disk, replaced, goes back in.
+	m = mustApply(t, m, FailDisk{Disk: "z2n1d1"}, RestoreDisk{Disk: "z2n1d1"})
+	if d, _ := m.Disk("z2n1d1"); d.State != DiskIn {
+		t.Fatalf("failed disk restored: %+v", d)
+	}
 	if d, _ := m.Disk("z2n1d1"); d.State != DiskIn {
 		t.Fatalf("restored disk %+v", d)
 	}

@@ -164,7 +164,7 @@ func newClusterCmds(stdout io.Writer, f *adminFlags, client func() (*adminapi.Cl
 		one("drain", "Drain a disk: the ring moves every partition off it", func(id string) ring.Command { return ring.DrainDisk{Disk: ring.DiskID(id)} }),
 		one("fail", "Mark a disk failed: its partitions are rebuilt elsewhere", func(id string) ring.Command { return ring.FailDisk{Disk: ring.DiskID(id)} }),
 		one("out", "Mark a drained disk out, once the rebalancer has moved everything off it (refused before)", func(id string) ring.Command { return ring.MarkOut{Disk: ring.DiskID(id)} }),
-		one("restore", "Return a draining or out disk to service", func(id string) ring.Command { return ring.RestoreDisk{Disk: ring.DiskID(id)} }),
+		one("restore", "Return a draining, out or failed (replaced) disk to service", func(id string) ring.Command { return ring.RestoreDisk{Disk: ring.DiskID(id)} }),
 		one("remove", "Remove an out or failed disk from the map", func(id string) ring.Command { return ring.RemoveDisk{Disk: ring.DiskID(id)} }),
 	)
 	var spec string

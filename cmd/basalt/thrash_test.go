@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/basaltstore/basalt/cmd/internal/server"
 	"github.com/basaltstore/basalt/internal/testserver"
 	"github.com/basaltstore/basalt/internal/thrash"
 	"github.com/basaltstore/basalt/objectd"
@@ -186,7 +188,8 @@ func startRelayCluster(t *testing.T, n, disksPerNode int) *relayCluster {
 		} else {
 			join = rr.Addr()
 		}
-		c.servers = append(c.servers, testserver.Start(t, testserver.Options{Args: args}))
+		c.servers = append(c.servers, testserver.Start(t, testserver.Options{Args: args,
+			Env: []string{server.FaultInjectionEnv + "=1"}}))
 		c.relays = append(c.relays, []*testserver.Relay{rr, sr})
 	}
 	c.Servers = thrash.NewCluster(c.servers, disksPerNode)
@@ -225,6 +228,13 @@ func (c *relayCluster) Heal(int) error {
 		}
 	}
 	return nil
+}
+
+// FailDisk makes every I/O of node on its disk fail, from now until the
+// disk's directory is removed (see server.FaultInjectionEnv).
+func (c *relayCluster) FailDisk(node, disk int) error {
+	root := c.Nodes()[node].Disks()[disk]
+	return os.WriteFile(filepath.Join(root, server.FaultMarker), []byte("failing\n"), 0o644)
 }
 
 // diskID is the cluster map's id of disk d of node n (indexes from 0).
@@ -285,10 +295,11 @@ func (c *relayCluster) Rebalance(ctx context.Context) (moved, handoffs int64, er
 // TestThrashCluster thrashes three nodes of two disks each, which place
 // objects (2+2) by one ring over the six disks, and reach each other
 // through relays: four clients spread over the nodes for about 40 s, with
-// kill -9s of a node, rounds of flipped bytes, a disk replacement and a
-// disk drained under load (restored before the final checks), then the
-// final checks, where the redundancy check empties each node's disks in
-// turn.
+// kill -9s of a node, rounds of flipped bytes, a disk replacement, a
+// disk drained under load (restored before the final checks) and a disk
+// that starts failing under load (taken out of service by its node, then
+// replaced and returned to service), then the final checks, where the
+// redundancy check empties each node's disks in turn.
 //
 // A node cut off the network (the cut fault) is not in the default deck:
 // around a cut, reads that return a version a newer write on hand-offs
@@ -301,7 +312,7 @@ func TestThrashCluster(t *testing.T) {
 	cfg := thrash.Config{
 		Duration:        40 * time.Second,
 		Clients:         4,
-		Faults:          thrash.Faults{Every: 250, Kill: 2, Flip: 2, Replace: 1, Drain: 1, MinRounds: 6},
+		Faults:          thrash.Faults{Every: 250, Kill: 2, Flip: 2, Replace: 1, Drain: 1, Fail: 1, MinRounds: 7},
 		FillBackTimeout: 3 * time.Minute,
 	}
 	three := func(t *testing.T) ([]*testserver.Server, thrash.Cluster) {
@@ -313,7 +324,7 @@ func TestThrashCluster(t *testing.T) {
 		return
 	}
 	rep := thrashRun(t, "TestThrashCluster", cfg, 15*time.Minute, three)
-	checkThrashCoverage(t, rep, thrash.FaultKill, thrash.FaultFlip, thrash.FaultReplace, thrash.FaultDrain)
+	checkThrashCoverage(t, rep, thrash.FaultKill, thrash.FaultFlip, thrash.FaultReplace, thrash.FaultDrain, thrash.FaultFail)
 	// Every drained disk was restored (the last before the final checks),
 	// after rebalance rounds that settled.
 	if rep.Faults["restore"] != rep.Faults[thrash.FaultDrain] || rep.Faults["settle-rounds"] == 0 {

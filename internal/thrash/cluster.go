@@ -72,6 +72,15 @@ type RingChanger interface {
 	Rebalance(ctx context.Context) (moved, handoffs int64, err error)
 }
 
+// DiskFailer is a Cluster that can make a disk start failing under its
+// running node: from then on every I/O of the node on that disk returns
+// an error, until the disk's directory is removed (replaced). The harness
+// injects FaultFail only into a cluster that implements it and
+// RingChanger (the replaced disk is returned to service).
+type DiskFailer interface {
+	FailDisk(node, disk int) error
+}
+
 // Local is a Cluster of one `basalt server` run by testserver.
 type Local struct {
 	node *localNode

@@ -56,10 +56,15 @@
 //     policy unplaceable, is counted and changes nothing); after each
 //     change the harness runs rebalance passes on every node until one
 //     moves nothing, while the load goes on. Operations must not fail
-//     during a ring change: it opens no fault window.
+//     during a ring change: it opens no fault window;
+//   - fail (DiskFailer and RingChanger): a disk starts failing under load
+//     (every I/O of its node on it returns an error). Its node must take
+//     it out of service within a minute (its log says so); the disk is
+//     then replaced as in a replace round, returned to service in the
+//     ring, and the rebalancer settled onto it.
 //
-// Cut and Drain need a cluster that implements the optional interface;
-// Run refuses a Config that asks for them otherwise.
+// Cut, Drain and Fail need a cluster that implements the optional
+// interfaces; Run refuses a Config that asks for them otherwise.
 //
 // Each round picks a node at random, and a disk of it for a flip or a
 // replacement. At most one disk carries damage the store has not

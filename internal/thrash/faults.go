@@ -17,6 +17,8 @@ import (
 const (
 	msgFilledBack     = `msg="disks filled back"`
 	msgFillIncomplete = `msg="fill back incomplete`
+	// A disk taken out of service after repeated I/O errors.
+	msgDiskFailed = `msg="disk taken out of service after repeated I/O errors"`
 )
 
 // shardHeaderSize is the shard file header, left alone by flips so that
@@ -40,7 +42,7 @@ type deck struct {
 
 func newDeck(rng *rand.Rand, f Faults) *deck {
 	d := &deck{rng: rng}
-	for kind, n := range map[string]int{FaultKill: f.Kill, FaultFlip: f.Flip, FaultReplace: f.Replace, FaultCut: f.Cut, FaultDrain: f.Drain} {
+	for kind, n := range map[string]int{FaultKill: f.Kill, FaultFlip: f.Flip, FaultReplace: f.Replace, FaultCut: f.Cut, FaultDrain: f.Drain, FaultFail: f.Fail} {
 		for i := 0; i < n; i++ {
 			d.kinds = append(d.kinds, kind)
 		}
@@ -156,6 +158,8 @@ func (t *thrasher) inject(ctx context.Context, rng *rand.Rand, round int, kind s
 	case FaultDrain:
 		// A drain round counts itself: a drain may be refused.
 		return t.drainRound(ctx, rng, label)
+	case FaultFail:
+		return t.failRound(ctx, rng, label, ni, target.disk)
 	}
 	t.count(t.faults, kind, 1)
 	return nil

@@ -70,12 +70,14 @@ func ParseFaults(s string, f *Faults) error {
 			out.Cut = v
 		case FaultDrain:
 			out.Drain = v
+		case FaultFail:
+			out.Fail = v
 		case "files":
 			out.FlipFiles = v
 		case "rounds":
 			out.MinRounds = v
 		default:
-			return fmt.Errorf("%w: %q: faults are every, kill, flip, replace, cut, drain, files, rounds", ErrConfig, n[1])
+			return fmt.Errorf("%w: %q: faults are every, kill, flip, replace, cut, drain, fail, files, rounds", ErrConfig, n[1])
 		}
 	}
 	*f = out

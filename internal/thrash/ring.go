@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -218,5 +219,62 @@ func (t *thrasher) settleFinal(ctx context.Context) error {
 		return t.restore(ctx, label, rc)
 	}
 	t.phase("settle the rebalancer")
+	return t.settle(ctx, label)
+}
+
+// failTimeout bounds the wait for a failing disk to be taken out of
+// service: the load touches every disk many times a second.
+const failTimeout = time.Minute
+
+// failRound makes a disk of node ni start failing under load, waits for
+// the node to take it out of service (the cluster keeps serving on the
+// others), then replaces it as an operator would: the node stopped, the
+// disk emptied, the node started, the disk returned to service in the
+// ring, and the rebalancer settled onto it.
+func (t *thrasher) failRound(ctx context.Context, rng *rand.Rand, label string, ni, di int) error {
+	rc := t.cluster.(RingChanger)
+	if t.drained.node >= 0 {
+		if err := t.restore(ctx, label, rc); err != nil || t.failed() {
+			return err
+		}
+	}
+	node := t.cluster.Nodes()[ni]
+	d := diskRef{node: ni, disk: di}
+	from := len(node.Logs())
+	t.fault(label, "%s starts failing", t.diskName(d))
+	if err := t.cluster.(DiskFailer).FailDisk(ni, di); err != nil {
+		return fmt.Errorf("%w: fail %s: %w", ErrCluster, t.diskName(d), err)
+	}
+	began := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, failTimeout)
+	root := node.Disks()[di]
+	line, err := waitLine(wctx, node, from, func(line string) bool {
+		return strings.Contains(line, msgDiskFailed) && strings.Contains(line, root)
+	})
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		t.violate("", "%s: failing %s not taken out of service within %s", node.Name(), t.diskName(d), failTimeout)
+		return nil
+	}
+	t.fault(label, "%s taken out of service after %s: %s", t.diskName(d), time.Since(began).Round(time.Millisecond), logAttrs(line))
+	t.count(t.faults, FaultFail, 1)
+	if err := t.replace(ctx, label, node, []int{di}, rng.IntN(2) == 0); err != nil || t.failed() {
+		return err
+	}
+	if t.damaged == d {
+		t.damaged = noDisk
+	}
+	t.fault(label, "return %s to service", t.diskName(d))
+	if err := rc.RestoreDisk(ctx, ni, di); err != nil {
+		// The node marks the disk failed in the ring on its own; when
+		// that did not get through, the disk is still in service.
+		if !strings.Contains(err.Error(), " is in,") {
+			return fmt.Errorf("%w: restore %s: %w", ErrCluster, t.diskName(d), err)
+		}
+		t.fault(label, "%s was never marked failed in the ring: %v", t.diskName(d), err)
+	}
 	return t.settle(ctx, label)
 }

@@ -39,6 +39,7 @@ const (
 	FaultReplace = "replace" // a disk directory removed while its node is down
 	FaultCut     = "cut"     // a node cut off the network for a few seconds (Cutter)
 	FaultDrain   = "drain"   // a disk drained under load, restored later (RingChanger)
+	FaultFail    = "fail"    // a disk starts failing under load, is replaced (DiskFailer)
 )
 
 // Faults says which faults a run injects and how often.
@@ -51,7 +52,9 @@ type Faults struct {
 	// kind with a weight comes up once per deck. All zero: no faults.
 	// Cut and Drain need a cluster that can inject them (Cutter,
 	// RingChanger); Run refuses them otherwise.
-	Kill, Flip, Replace, Cut, Drain int
+	// Fail needs a cluster that can make a disk fail (DiskFailer) and
+	// whose ring can be changed.
+	Kill, Flip, Replace, Cut, Drain, Fail int
 	// CutFor is the longest a node stays cut off (default 4s); each cut
 	// lasts from half of it to all of it, as the seed says.
 	CutFor time.Duration
@@ -164,7 +167,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: %d clients", ErrConfig, c.Clients)
 	case c.Faults.Every < 1 || c.Faults.FlipFiles < 1:
 		return fmt.Errorf("%w: Faults.Every and Faults.FlipFiles must be positive", ErrConfig)
-	case c.Faults.Kill < 0 || c.Faults.Flip < 0 || c.Faults.Replace < 0 || c.Faults.Cut < 0 || c.Faults.Drain < 0 || c.Faults.MinRounds < 0:
+	case c.Faults.Kill < 0 || c.Faults.Flip < 0 || c.Faults.Replace < 0 || c.Faults.Cut < 0 || c.Faults.Drain < 0 || c.Faults.Fail < 0 || c.Faults.MinRounds < 0:
 		return fmt.Errorf("%w: negative fault weight", ErrConfig)
 	case c.Faults.CutFor < 0 || c.Faults.HealGrace < 0:
 		return fmt.Errorf("%w: negative Faults.CutFor or Faults.HealGrace", ErrConfig)
@@ -176,7 +179,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: MaxSize %d", ErrConfig, c.MaxSize)
 	case c.Parity < 1:
 		return fmt.Errorf("%w: Parity %d", ErrConfig, c.Parity)
-	case c.Faults.MinRounds > 0 && c.Faults.Kill+c.Faults.Flip+c.Faults.Replace+c.Faults.Cut+c.Faults.Drain == 0:
+	case c.Faults.MinRounds > 0 && c.Faults.Kill+c.Faults.Flip+c.Faults.Replace+c.Faults.Cut+c.Faults.Drain+c.Faults.Fail == 0:
 		return fmt.Errorf("%w: MinRounds without any fault kind", ErrConfig)
 	}
 	return nil
@@ -288,6 +291,11 @@ func Run(ctx context.Context, cfg Config, c Cluster) (Report, error) {
 	if _, ok := c.(RingChanger); cfg.Faults.Drain > 0 && !ok {
 		return Report{Seed: cfg.Seed}, fmt.Errorf("%w: %s faults need a cluster whose ring can be changed (RingChanger)", ErrConfig, FaultDrain)
 	}
+	_, df := c.(DiskFailer)
+	_, rc := c.(RingChanger)
+	if cfg.Faults.Fail > 0 && !(df && rc) {
+		return Report{Seed: cfg.Seed}, fmt.Errorf("%w: %s faults need a cluster that can make a disk fail (DiskFailer) and change its ring (RingChanger)", ErrConfig, FaultFail)
+	}
 	t := newThrasher(cfg, c)
 	finished := false
 	defer func() {
@@ -398,9 +406,9 @@ func (t *thrasher) run(ctx context.Context) error {
 	t.began = time.Now()
 	t.hist.start = t.began
 	node := t.cluster.Nodes()[0]
-	t.logf("thrash: seed %d, %d clients, %s, faults every %d ops (kill %d, flip %d, replace %d, cut %d, drain %d), %s",
+	t.logf("thrash: seed %d, %d clients, %s, faults every %d ops (kill %d, flip %d, replace %d, cut %d, drain %d, fail %d), %s",
 		t.cfg.Seed, t.cfg.Clients, t.cfg.Duration, t.cfg.Faults.Every,
-		t.cfg.Faults.Kill, t.cfg.Faults.Flip, t.cfg.Faults.Replace, t.cfg.Faults.Cut, t.cfg.Faults.Drain, node.Endpoint())
+		t.cfg.Faults.Kill, t.cfg.Faults.Flip, t.cfg.Faults.Replace, t.cfg.Faults.Cut, t.cfg.Faults.Drain, t.cfg.Faults.Fail, node.Endpoint())
 	if err := t.makeBuckets(ctx); err != nil {
 		return err
 	}

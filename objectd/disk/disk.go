@@ -622,8 +622,12 @@ func (d *Disk) applyOps(ops []journalOp) error {
 // syncMeta makes everything the database holds durable: its active
 // write-ahead log and value log (badger's Sync), and the logs of
 // memtables waiting to be flushed, which that does not cover.
+//
+// A disk taken out of service is left alone: nothing on it is relied on
+// any more, and its errors must not stop a checkpoint of the others, or a
+// shutdown.
 func (d *Disk) syncMeta() error {
-	if d.db == nil || !d.journaled {
+	if d.db == nil || !d.journaled || d.Failed() {
 		return nil
 	}
 	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {

@@ -282,3 +282,40 @@ func TestDecodeRecordRefusesGarbage(t *testing.T) {
 		t.Fatal("unknown version decoded")
 	}
 }
+
+func TestJournalCheckpointSkipsAFailedDisk(t *testing.T) {
+	efs := vfs.NewErrorFS(vfs.Default)
+	base := t.TempDir()
+	var disks []*Disk
+	for _, n := range []string{"a", "b"} {
+		d, err := Open(filepath.Join(base, n), efs, Options{Journaled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		disks = append(disks, d)
+	}
+	j, err := OpenJournal(filepath.Join(base, "journal"), efs, disks, JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set(t, disks[1], "k", "v")
+	efs.Inject(vfs.OnPrefix(disks[0].Root()))
+	if err := j.Checkpoint(); err == nil {
+		t.Fatal("checkpoint with a disk failing every call succeeded while it was in service")
+	}
+	for range FailAfter {
+		disks[0].NoteIO(vfs.ErrInjected)
+	}
+	if !disks[0].Failed() {
+		t.Fatal("disk not failed")
+	}
+	// Out of service, it no longer holds the others back.
+	if err := j.Checkpoint(); err != nil {
+		t.Fatalf("checkpoint with the failing disk out of service: %v", err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	want(t, disks[1], "k", "v")
+}

@@ -78,6 +78,10 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		// directory's device.
 		JournalDir: filepath.Join(cfg.DataDir, JournalDir),
 	}
+	if os.Getenv(FaultInjectionEnv) == "1" {
+		storeCfg.FS = faultFS(ctx, disks)
+		logger.Warn("fault injection is on: a disk holding " + FaultMarker + " fails every operation")
+	}
 	if cfg.RebalanceMiBps > 0 {
 		storeCfg.RebalanceRate = int64(cfg.RebalanceMiBps * (1 << 20))
 	}
