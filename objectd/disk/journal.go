@@ -422,23 +422,29 @@ func (j *Journal) append(rec []byte) error {
 	batch := j.queue
 	j.queue = nil
 	f := j.f
+	// A lead handed over after a failed append must not write either:
+	// a record after the lost ones would be acknowledged, yet replay
+	// stops at the first bad record.
+	err := j.broken
 	j.mu.Unlock()
 
 	size := 0
 	for _, r := range batch {
 		size += len(r.rec)
 	}
-	buf := make([]byte, 0, size)
-	for _, r := range batch {
-		buf = append(buf, r.rec...)
-	}
-	_, err := f.Write(buf)
 	if err == nil {
-		err = f.Sync()
-	}
-	if err != nil {
-		err = fmt.Errorf("disk: journal append: %w", err)
-		j.log.Error("journal append failed", "err", err)
+		buf := make([]byte, 0, size)
+		for _, r := range batch {
+			buf = append(buf, r.rec...)
+		}
+		_, err = f.Write(buf)
+		if err == nil {
+			err = f.Sync()
+		}
+		if err != nil {
+			err = fmt.Errorf("disk: journal append: %w", err)
+			j.log.Error("journal append failed", "err", err)
+		}
 	}
 
 	j.mu.Lock()
