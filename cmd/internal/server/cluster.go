@@ -178,43 +178,37 @@ func (s *shardService) serve(ln net.Listener) (stop func()) {
 const probeEvery = time.Second
 
 // probe checks every other node's disks each probeEvery until ctx ends.
-func (s *shardService) probe(ctx context.Context) {
-	t := time.NewTicker(probeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.mu.Lock()
-		byAddr := map[string][]*shardapi.Volume{}
-		for _, rv := range s.remote {
-			byAddr[rv.addr] = append(byAddr[rv.addr], rv.v)
-		}
-		s.mu.Unlock()
-		var wg sync.WaitGroup
-		for _, vols := range byAddr {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// One disk answers for its node's reachability; a node
-				// that does not answer has every disk marked down.
-				if err := vols[0].Healthy(); err != nil && errors.Is(err, shardapi.ErrUnreachable) {
-					for _, v := range vols[1:] {
-						v.NoteIO(err)
-					}
-					return
-				}
-				for _, v := range vols[1:] {
-					if v.Failed() {
-						_ = v.Healthy()
-					}
-				}
-			}()
-		}
-		wg.Wait()
+func (s *shardService) probe(ctx context.Context) { every(ctx, probeEvery, s.probeOnce) }
+
+// probeOnce checks every other node's disks once.
+func (s *shardService) probeOnce() {
+	s.mu.Lock()
+	byAddr := map[string][]*shardapi.Volume{}
+	for _, rv := range s.remote {
+		byAddr[rv.addr] = append(byAddr[rv.addr], rv.v)
 	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, vols := range byAddr {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// One disk answers for its node's reachability; a node
+			// that does not answer has every disk marked down.
+			if err := vols[0].Healthy(); err != nil && errors.Is(err, shardapi.ErrUnreachable) {
+				for _, v := range vols[1:] {
+					v.NoteIO(err)
+				}
+				return
+			}
+			for _, v := range vols[1:] {
+				if v.Failed() {
+					_ = v.Healthy()
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // listenShards opens the shard API's listener. With port 0 the port

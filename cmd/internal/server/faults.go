@@ -42,17 +42,20 @@ func faultFS(ctx context.Context, disks []string) vfs.FS {
 		}
 	}
 	check()
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				check()
-			}
-		}
-	}()
+	go every(ctx, 100*time.Millisecond, check)
 	return efs
+}
+
+// every calls fn each period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }
