@@ -341,19 +341,27 @@ func (s *Store) listQuorum() error {
 	return nil
 }
 
-// listAnswered refuses a listing in a cluster when more than m of the
-// disks the ring places on did not answer it with what they hold (down,
-// unreadable, or being filled back): some key could then be missing.
-func (s *Store) listAnswered(mi *mergeIter) error {
-	v := s.layout.Load()
-	if v == nil {
-		return nil
-	}
+// listAnswered returns how many disks that could hold a key did not
+// answer a listing with what they hold (down, unreadable, or being filled
+// back): in a cluster the disks the ring places on, else this store's. In
+// a cluster it refuses the listing when more than m did not: some key
+// could then be missing.
+func (s *Store) listAnswered(mi *mergeIter) (int, error) {
 	answered := map[disk.Volume]bool{}
 	for _, d := range mi.disks {
 		if !d.Healing() {
 			answered[d] = true
 		}
+	}
+	v := s.layout.Load()
+	if v == nil {
+		missing := 0
+		for _, d := range s.disks {
+			if d == nil || !answered[d] {
+				missing++
+			}
+		}
+		return missing, nil
 	}
 	missing := 0
 	for _, d := range v.placed {
@@ -362,9 +370,9 @@ func (s *Store) listAnswered(mi *mergeIter) error {
 		}
 	}
 	if missing > s.cfg.ParityShards {
-		return fmt.Errorf("%w: %d of the ring's %d disks did not answer the listing", ErrReadQuorum, missing, len(v.placed))
+		return missing, fmt.Errorf("%w: %d of the ring's %d disks did not answer the listing", ErrReadQuorum, missing, len(v.placed))
 	}
-	return nil
+	return missing, nil
 }
 
 // localOnline returns this node's disks in service.

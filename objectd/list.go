@@ -3,6 +3,7 @@ package objectd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -152,7 +153,8 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 	if online < s.cfg.DataShards {
 		return ListResult{}, ErrReadQuorum
 	}
-	if err := s.listAnswered(mi); err != nil {
+	missing, err := s.listAnswered(mi)
+	if err != nil {
 		return ListResult{}, err
 	}
 	var res ListResult
@@ -182,6 +184,14 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 		}
 		sums, arena = mi.takeSummaries(key, sums, arena[:0])
 		best, ok := resolveSummaries(sums)
+		if missing > 0 && !opts.tombstones && unseenNewerSummary(sums, best, ok, missing, s.writeQuorum()) {
+			// A newer version may hide on the disks that did not answer:
+			// the key is resolved as a read of it is (which refuses when it
+			// cannot tell), not from what the listing saw.
+			if best, ok, err = s.listLookup(bucket, name); err != nil {
+				return ListResult{}, err
+			}
+		}
 		if !ok || best.Tombstone && !opts.tombstones || best.DeleteMarker && !opts.markers && !best.Tombstone {
 			continue
 		}
@@ -225,6 +235,42 @@ func resolveSummaries(sums []summary) (summary, bool) {
 		}
 	}
 	return best, found
+}
+
+// unseenNewerSummary is unseenNewer for a listing: whether a version newer
+// than best (ok false: none) is on fewer than k of the disks that answered
+// but may have been acknowledged, with missing disks not answering.
+func unseenNewerSummary(sums []summary, best summary, ok bool, missing, w int) bool {
+	for i, sm := range sums {
+		if ok && (sm.ModTime < best.ModTime || sm.ModTime == best.ModTime && bytes.Compare(sm.VersionID, best.VersionID) <= 0) {
+			continue
+		}
+		c := 0
+		for _, o := range sums[i:] {
+			if bytes.Equal(o.VersionID, sm.VersionID) {
+				c++
+			}
+		}
+		if c+missing >= w {
+			return true
+		}
+	}
+	return false
+}
+
+// listLookup resolves one key of a listing by a read of its records:
+// the current version's summary, ok false when the key has none, or the
+// read's error (ErrReadQuorum when it cannot tell).
+func (s *Store) listLookup(bucket, key string) (summary, bool, error) {
+	rec, _, _, err := s.version(bucket, key, "")
+	switch {
+	case err == nil, errors.Is(err, ErrNoSuchKey) && rec != nil:
+		return summary{ModTime: rec.ModTime, VersionID: []byte(rec.VersionID), Size: rec.Size, ETag: []byte(rec.ETag),
+			K: rec.K, DeleteMarker: rec.DeleteMarker, Tombstone: rec.Tombstone, Shown: rec.Shown}, true, nil
+	case errors.Is(err, ErrNoSuchKey):
+		return summary{}, false, nil
+	}
+	return summary{}, false, err
 }
 
 // resolveValues applies the read rule of resolve to the records of one key

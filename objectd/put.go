@@ -592,6 +592,43 @@ func (s *Store) resolve(recs []*record, errs []error) (*record, []bool, error) {
 	return best, holders, err
 }
 
+// unseenNewer refuses to choose best (nil: no version) when a newer
+// version, on fewer than k of the disks that answered, may still have been
+// acknowledged: a write counts once the write quorum of the set's disks
+// took it, and the disks that did not answer could hold the rest of them.
+// Choosing best then could serve an older version, or none, in place of
+// one acknowledged; the read is unavailable (ErrReadQuorum) instead, until
+// those disks answer. With every disk answering, such a version is a write
+// that never reached its quorum (failed, or still in flight), and best
+// stands.
+func (s *Store) unseenNewer(recs []*record, answered int, best *record) error {
+	unanswered := len(recs) - answered
+	if unanswered == 0 {
+		return nil
+	}
+	w := s.writeQuorum()
+	for j, r := range recs {
+		if r == nil || best != nil && !newerRecord(r, best) {
+			continue
+		}
+		c := 0
+		for _, o := range recs[j:] {
+			if o != nil && o.VersionID == r.VersionID {
+				c++
+			}
+		}
+		if c+unanswered >= w {
+			return fmt.Errorf("%w: version %s on %d of %d disks, %d did not answer: it may be acknowledged", ErrReadQuorum, r.VersionID, c, len(recs), unanswered)
+		}
+	}
+	return nil
+}
+
+// newerRecord orders records as resolve does: by time, then id.
+func newerRecord(a, b *record) bool {
+	return a.ModTime > b.ModTime || a.ModTime == b.ModTime && a.VersionID > b.VersionID
+}
+
 // resolveAny is resolve that returns a tombstone as the version chosen
 // (the healer copies tombstones like any record).
 func (s *Store) resolveAny(recs []*record, errs []error) (*record, []bool, error) {
@@ -625,6 +662,9 @@ func (s *Store) resolveAny(recs []*record, errs []error) (*record, []bool, error
 		if best == nil || r.ModTime > best.ModTime || (r.ModTime == best.ModTime && r.VersionID > best.VersionID) {
 			best, bestCount = r, c
 		}
+	}
+	if err := s.unseenNewer(recs, answered, best); err != nil {
+		return nil, nil, err
 	}
 	if best == nil {
 		return nil, nil, ErrNoSuchKey

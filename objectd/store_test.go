@@ -771,3 +771,61 @@ func TestReadOutlivesOverwrite(t *testing.T) {
 		})
 	}
 }
+
+// TestNewerVersionOnSilentDisksIsNotHidden writes a version to three of
+// four disks (acknowledged: 2+2 needs three), then lets two other disks
+// answer alone: one holds the new version, one the old. Neither has the
+// k records a read needs, and the new one may be acknowledged (it is):
+// a read, a head and a listing must say they cannot tell
+// (ErrReadQuorum), not that the key does not exist, and all is back once
+// the disks answer again.
+func TestNewerVersionOnSilentDisksIsNotHidden(t *testing.T) {
+	// The healer is parked on another key, so that it does not repair
+	// the disk that missed the write before the reads below.
+	park, parked := make(chan struct{}), make(chan struct{})
+	ts := openTestStore(t, 4, 2, 2, func(c *Config) {
+		c.OnHeal = func(_, key string, _ HealResult, _ error) {
+			if key == "park" {
+				close(parked)
+				<-park
+			}
+		}
+	})
+	t.Cleanup(func() { close(park) })
+	ts.queueHeal("bkt", "park")
+	<-parked
+	ctx := context.Background()
+	ts.put(t, "k", randBytes(1, 40<<10))
+	ts.efs.Inject(vfs.OnPrefix(ts.dirs[3]))
+	v2 := randBytes(2, 40<<10)
+	ts.put(t, "k", v2)
+	ts.efs.Reset()
+	ts.disks[3].Reinstate()
+
+	// Disks 0 and 3 answer: disk 0 holds the new version, 3 the old.
+	ts.efs.Inject(vfs.OnPrefix(ts.dirs[1]))
+	ts.efs.Inject(vfs.OnPrefix(ts.dirs[2]))
+	if _, err := ts.get(t, "k", 0, -1); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("get with the new version on one answering disk: %v, want ErrReadQuorum", err)
+	}
+	if _, err := ts.HeadObject(ctx, "bkt", "k"); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("head with the new version on one answering disk: %v, want ErrReadQuorum", err)
+	}
+	if res, err := ts.ListObjects(ctx, "bkt", ListOptions{}); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("list with the new version on one answering disk: %v %v, want ErrReadQuorum", res.Objects, err)
+	}
+	// A key written to every disk, whole on the two that answer, lists
+	// and reads as ever beside it.
+	ts.efs.Reset()
+	for _, d := range ts.disks {
+		d.Reinstate()
+	}
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("get with every disk answering: %v", err)
+	}
+	res, err := ts.ListObjects(ctx, "bkt", ListOptions{})
+	sum := md5.Sum(v2)
+	if err != nil || len(res.Objects) != 1 || res.Objects[0].ETag != etagOf(sum[:]) {
+		t.Fatalf("list with every disk answering: %+v %v", res.Objects, err)
+	}
+}
