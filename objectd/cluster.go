@@ -412,7 +412,23 @@ func (s *Store) readSet(bucket, key string, okey []byte) ([]disk.Volume, []*reco
 	if oneVersion(recs) {
 		return set, recs, errs
 	}
-	return s.widen(bucket, key, okey, set, recs, errs)
+	set, recs, errs, silent := s.widen(bucket, key, okey, set, recs, errs)
+	if silent > 0 {
+		// Hand-offs that did not answer may hold records in place of
+		// slots that did: see unseenNewer.
+		unanswered := silent
+		for _, err := range errs {
+			if err != nil {
+				unanswered++
+			}
+		}
+		if err := s.unseenNewer(recs, unanswered, readable(recs)); err != nil {
+			for j := range errs {
+				recs[j], errs[j] = nil, err
+			}
+		}
+	}
+	return set, recs, errs
 }
 
 // alignSlots puts each disk of a set at the slot of the shard its record
@@ -494,11 +510,12 @@ func oneVersion(recs []*record) bool {
 // the previous rings placed it on (until the rebalancer has moved it), and
 // on the ring's hand-offs (where a write went while a primary was down).
 // A record found there with shard index j takes slot j when the slot's
-// own disk holds nothing, or an older version.
-func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs []*record, errs []error) ([]disk.Volume, []*record, []error) {
+// own disk holds nothing, or an older version. silent counts the disks
+// looked at that did not answer.
+func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs []*record, errs []error) (_ []disk.Volume, _ []*record, _ []error, silent int) {
 	v := s.layout.Load()
 	if v.serving() != nil {
-		return set, recs, errs // a node that does not serve reads nothing
+		return set, recs, errs, 0 // a node that does not serve reads nothing
 	}
 	seen := map[disk.Volume]bool{}
 	for _, d := range set {
@@ -522,9 +539,14 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 		add(pl.Handoffs[:min(len(pl.Handoffs), len(set))])
 	}
 	if len(cands) == 0 {
-		return set, recs, errs
+		return set, recs, errs, 0
 	}
-	crecs, _ := s.readRecords(cands, okey)
+	crecs, cerrs := s.readRecords(cands, okey)
+	for _, err := range cerrs {
+		if err != nil {
+			silent++
+		}
+	}
 	set, recs, errs = slices.Clone(set), slices.Clone(recs), slices.Clone(errs)
 	for c, r := range crecs {
 		if r == nil || r.ShardIndex < 0 || r.ShardIndex >= len(set) {
@@ -535,5 +557,5 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 			set[j], recs[j], errs[j] = cands[c], r, nil
 		}
 	}
-	return set, recs, errs
+	return set, recs, errs, silent
 }

@@ -1,10 +1,15 @@
 package objectd
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 
+	"github.com/basaltstore/basalt/internal/vfs"
 	"github.com/basaltstore/basalt/objectd/disk"
+	"github.com/basaltstore/basalt/ring"
 )
 
 // namedVolume stands for a disk in placement logic that only compares
@@ -46,5 +51,93 @@ func TestAlignSlots(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCutOffReaderSeesNoStaleVersion lays one store's six disks out as a
+// ring of three nodes of two disks (2+2) and plays both sides of a
+// network cut on one key. The majority side, which sees two of the key's
+// primaries down, overwrites it onto the other two primaries and two
+// hand-offs (acknowledged: three slots). The cut-off side, which has not
+// yet noticed the cut, sees only those two primaries, holding the old
+// version (k records: readable by count), while the primaries and
+// hand-offs that took the new one do not answer. It must refuse the read
+// (ErrReadQuorum), not serve the old version; once they answer, the new
+// version reads back.
+func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
+	ts := openTestStore(t, 6, 2, 2)
+	m := &ring.Map{}
+	var err error
+	for n := 1; n <= 3; n++ {
+		node := ring.NodeID(fmt.Sprintf("n%d", n))
+		if m, err = ring.Apply(m, ring.AddNode{ID: node, Zone: "z"}); err != nil {
+			t.Fatal(err)
+		}
+		for d := 1; d <= 2; d++ {
+			if m, err = ring.Apply(m, ring.AddDisk{ID: ring.DiskID(fmt.Sprintf("%sd%d", node, d)), Node: node, Weight: 100}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if m, err = ring.Apply(m, ring.AddPolicy{Policy: ring.Policy{Name: "ec", K: 2, M: 2, Power: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	rg, err := ring.Build(nil, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols := map[ring.DiskID]disk.Volume{}
+	byID := map[ring.DiskID]int{}
+	for i, d := range m.Disks {
+		vols[d.ID], byID[d.ID] = ts.disks[i], i
+	}
+	if err := ts.SetLayout(&Layout{Ring: rg, Policy: "ec", Volumes: vols}); err != nil {
+		t.Fatal(err)
+	}
+	pl, err := rg.Locate("ec", "bkt", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prim := make([]int, 4)
+	for j, id := range pl.Disks {
+		prim[j] = byID[id]
+	}
+	var hand []int
+	for _, id := range pl.Handoffs[:2] {
+		hand = append(hand, byID[id])
+	}
+	ts.put(t, "k", randBytes(1, 40<<10))
+
+	// The majority side: primaries 2 and 3 are down (taken out of
+	// service), so the overwrite goes to primaries 0, 1 and the hand-offs.
+	for _, i := range prim[2:] {
+		ts.disks[i].(*disk.Disk).NoteIO(errors.New("down"))
+		for range disk.FailAfter {
+			ts.disks[i].(*disk.Disk).NoteIO(errors.New("down"))
+		}
+	}
+	v2 := randBytes(2, 40<<10)
+	ts.put(t, "k", v2)
+	for _, i := range prim[2:] {
+		ts.disks[i].(*disk.Disk).Reinstate()
+	}
+
+	// The cut-off side: primaries 0, 1 and the hand-offs do not answer
+	// (not yet taken out of service).
+	for _, i := range append(prim[:2:2], hand...) {
+		ts.efs.Inject(vfs.OnPrefix(ts.dirs[i]))
+	}
+	if got, err := ts.get(t, "k", 0, -1); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("read on the cut-off side: %d bytes, %v; want ErrReadQuorum", len(got), err)
+	}
+	if _, err := ts.HeadObject(context.Background(), "bkt", "k"); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("head on the cut-off side: %v; want ErrReadQuorum", err)
+	}
+	ts.efs.Reset()
+	for _, d := range ts.disks {
+		d.(*disk.Disk).Reinstate()
+	}
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("read once every disk answers: %v", err)
 	}
 }

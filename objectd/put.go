@@ -593,20 +593,26 @@ func (s *Store) resolve(recs []*record, errs []error) (*record, []bool, error) {
 }
 
 // unseenNewer refuses to choose best (nil: no version) when a newer
-// version, on fewer than k of the disks that answered, may still have been
-// acknowledged: a write counts once the write quorum of the set's disks
-// took it, and the disks that did not answer could hold the rest of them.
-// Choosing best then could serve an older version, or none, in place of
-// one acknowledged; the read is unavailable (ErrReadQuorum) instead, until
-// those disks answer. With every disk answering, such a version is a write
-// that never reached its quorum (failed, or still in flight), and best
-// stands.
-func (s *Store) unseenNewer(recs []*record, answered int, best *record) error {
-	unanswered := len(recs) - answered
+// version may have been acknowledged without the read seeing k of its
+// records: a write counts once the write quorum of the set's slots took
+// it, and unanswered disks (slots that did not answer, and hand-offs that
+// might stand in for a slot but did not answer) could hold the rest. That
+// is so for a version seen on c disks when c + unanswered reaches the
+// quorum, and for one not seen at all when unanswered alone does (a node
+// cut off, not knowing it yet, that sees only its own disks). Choosing
+// best then could serve an older version, or none, in place of one
+// acknowledged; the read is unavailable (ErrReadQuorum) instead, until
+// those disks answer. With every disk answering, a version on fewer than
+// k of them is a write that never reached its quorum (failed, or still
+// in flight), and best stands.
+func (s *Store) unseenNewer(recs []*record, unanswered int, best *record) error {
 	if unanswered == 0 {
 		return nil
 	}
 	w := s.writeQuorum()
+	if unanswered >= w {
+		return fmt.Errorf("%w: %d of the disks that may hold the newest records did not answer", ErrReadQuorum, unanswered)
+	}
 	for j, r := range recs {
 		if r == nil || best != nil && !newerRecord(r, best) {
 			continue
@@ -622,6 +628,27 @@ func (s *Store) unseenNewer(recs []*record, answered int, best *record) error {
 		}
 	}
 	return nil
+}
+
+// readable returns the newest version held by at least its k records,
+// nil when there is none.
+func readable(recs []*record) *record {
+	var best *record
+	for j, r := range recs {
+		if r == nil || best != nil && (r.VersionID == best.VersionID || r.ModTime < best.ModTime) {
+			continue
+		}
+		c := 0
+		for _, o := range recs[j:] {
+			if o != nil && o.VersionID == r.VersionID {
+				c++
+			}
+		}
+		if c >= r.K && (best == nil || newerRecord(r, best)) {
+			best = r
+		}
+	}
+	return best
 }
 
 // newerRecord orders records as resolve does: by time, then id.
@@ -641,35 +668,13 @@ func (s *Store) resolveAny(recs []*record, errs []error) (*record, []bool, error
 	if answered < s.cfg.DataShards {
 		return nil, nil, fmt.Errorf("%w: %d of %d disks answered", ErrReadQuorum, answered, len(recs))
 	}
-	var best *record
-	bestCount := 0
-	for j, r := range recs {
-		if r == nil {
-			continue
-		}
-		if best != nil && (r.VersionID == best.VersionID || r.ModTime < best.ModTime) {
-			continue
-		}
-		c := 0
-		for _, o := range recs[j:] {
-			if o != nil && o.VersionID == r.VersionID {
-				c++
-			}
-		}
-		if c < r.K {
-			continue
-		}
-		if best == nil || r.ModTime > best.ModTime || (r.ModTime == best.ModTime && r.VersionID > best.VersionID) {
-			best, bestCount = r, c
-		}
-	}
-	if err := s.unseenNewer(recs, answered, best); err != nil {
+	best := readable(recs)
+	if err := s.unseenNewer(recs, len(recs)-answered, best); err != nil {
 		return nil, nil, err
 	}
 	if best == nil {
 		return nil, nil, ErrNoSuchKey
 	}
-	_ = bestCount
 	holders := make([]bool, len(recs))
 	for j, r := range recs {
 		holders[j] = r != nil && r.VersionID == best.VersionID
