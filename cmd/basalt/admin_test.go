@@ -17,7 +17,7 @@ import (
 )
 
 // basaltAdmin runs `basalt admin ARGS` against srv.
-func basaltAdmin(t *testing.T, srv *testserver.Server, env []string, args ...string) (string, string, error) {
+func basaltAdmin(t testing.TB, srv *testserver.Server, env []string, args ...string) (string, string, error) {
 	t.Helper()
 	bin, err := testserver.Binary()
 	if err != nil {

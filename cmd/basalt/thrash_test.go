@@ -155,14 +155,14 @@ func TestThrash(t *testing.T) {
 // (thrash.RingChanger). Its methods are called from the test's goroutine.
 type relayCluster struct {
 	*thrash.Servers
-	t       *testing.T
+	t       testing.TB
 	servers []*testserver.Server
 	relays  [][]*testserver.Relay // node i's Raft and shard relays
 }
 
 // startRelayCluster starts n nodes ("n1", ...) of disksPerNode disks each
 // behind relays; the first bootstraps the Raft group, the others join it.
-func startRelayCluster(t *testing.T, n, disksPerNode int) *relayCluster {
+func startRelayCluster(t testing.TB, n, disksPerNode int) *relayCluster {
 	t.Helper()
 	c := &relayCluster{t: t}
 	join := ""
@@ -296,15 +296,11 @@ func (c *relayCluster) Rebalance(ctx context.Context) (moved, handoffs int64, er
 // objects (2+2) by one ring over the six disks, and reach each other
 // through relays: four clients spread over the nodes for about 40 s, with
 // kill -9s of a node, rounds of flipped bytes, a disk replacement, a
-// disk drained under load (restored before the final checks) and a disk
+// disk drained under load (restored before the final checks), a disk
 // that starts failing under load (taken out of service by its node, then
-// replaced and returned to service), then the final checks, where the
-// redundancy check empties each node's disks in turn.
-//
-// A node cut off the network (the cut fault) is not in the default deck:
-// around a cut, reads that return a version a newer write on hand-offs
-// replaced are still found (BASALT_THRASH_FAULTS=every=250,cut=1 shows
-// them); TestNodeCutOff checks a node cut off, once the cut is known.
+// replaced and returned to service) and a node cut off the network for a
+// few seconds, then the final checks, where the redundancy check empties
+// each node's disks in turn.
 //
 // BASALT_THRASH_* apply as to TestThrash.
 func TestThrashCluster(t *testing.T) {
@@ -312,7 +308,7 @@ func TestThrashCluster(t *testing.T) {
 	cfg := thrash.Config{
 		Duration:        40 * time.Second,
 		Clients:         4,
-		Faults:          thrash.Faults{Every: 250, Kill: 2, Flip: 2, Replace: 1, Drain: 1, Fail: 1, MinRounds: 7},
+		Faults:          thrash.Faults{Every: 250, Kill: 2, Flip: 2, Replace: 1, Drain: 1, Fail: 1, Cut: 1, MinRounds: 8},
 		FillBackTimeout: 3 * time.Minute,
 	}
 	three := func(t *testing.T) ([]*testserver.Server, thrash.Cluster) {
@@ -324,7 +320,7 @@ func TestThrashCluster(t *testing.T) {
 		return
 	}
 	rep := thrashRun(t, "TestThrashCluster", cfg, 15*time.Minute, three)
-	checkThrashCoverage(t, rep, thrash.FaultKill, thrash.FaultFlip, thrash.FaultReplace, thrash.FaultDrain, thrash.FaultFail)
+	checkThrashCoverage(t, rep, thrash.FaultKill, thrash.FaultFlip, thrash.FaultReplace, thrash.FaultDrain, thrash.FaultFail, thrash.FaultCut)
 	// Every drained disk was restored (the last before the final checks),
 	// after rebalance rounds that settled.
 	if rep.Faults["restore"] != rep.Faults[thrash.FaultDrain] || rep.Faults["settle-rounds"] == 0 {

@@ -150,18 +150,32 @@ func (s *Server) Logs() string {
 // WaitLog waits until a line of the server's stderr, from any start,
 // contains substr, or ctx ends.
 func (s *Server) WaitLog(ctx context.Context, substr string) error {
+	_, err := s.WaitLogFrom(ctx, 0, substr)
+	return err
+}
+
+// WaitLogFrom waits until a line of the server's stderr past byte offset
+// from (a length of Logs taken earlier) contains substr, and returns that
+// line, or ctx's error.
+func (s *Server) WaitLogFrom(ctx context.Context, from int, substr string) (string, error) {
 	for {
 		s.mu.Lock()
-		found := strings.Contains(s.stderr.String(), substr)
+		logs := s.stderr.String()
 		changed := s.logged
 		s.mu.Unlock()
-		if found {
-			return nil
+		if i := strings.Index(logs[min(from, len(logs)):], substr); i >= 0 {
+			i += min(from, len(logs))
+			start := strings.LastIndexByte(logs[:i], '\n') + 1
+			end := strings.IndexByte(logs[i:], '\n')
+			if end < 0 {
+				end = len(logs) - i
+			}
+			return logs[start : i+end], nil
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return fmt.Errorf("testserver: no log line with %q: %w", substr, ctx.Err())
+			return "", fmt.Errorf("testserver: no log line with %q: %w", substr, ctx.Err())
 		}
 	}
 }
