@@ -78,7 +78,7 @@ func Default() Config {
 		Role:            "voter",
 		Zone:            "zone1",
 		LifecycleEvery:  time.Hour,
-		MemoryLimitMiB:  320,
+		MemoryLimitMiB:  512,
 	}
 }
 
