@@ -7,8 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/basaltstore/basalt/objectd/disk"
 	"github.com/basaltstore/basalt/objectd/shardfmt"
@@ -391,9 +389,6 @@ func (s *Store) rebuildPart(set []disk.Volume, rec *record, p *partRecord, good,
 	return out, nil
 }
 
-// fillBackWorkers is how many objects a fill back heals at once.
-const fillBackWorkers = 4
-
 // fillBack fills disks marked healing (new or replaced disks among disks
 // that hold data) by healing every object, then clears their markers.
 func (s *Store) fillBack() {
@@ -411,38 +406,28 @@ func (s *Store) fillBack() {
 	s.log.Info("filling back disks", "disks", len(healing))
 	ctx, cancel := s.stopContext()
 	defer cancel()
-	var objects, failed atomic.Int64
+	objects, failed := 0, 0
 	clustered := s.layout.Load() != nil
-	// Objects heal fillBackWorkers at a time: one heal waits on reads and
-	// fsyncs most of its time, so several keep the disks busy.
-	sem := make(chan struct{}, fillBackWorkers)
-	var wg sync.WaitGroup
 	err := s.eachObject(ctx, "", func(bucket string, o ObjectInfo) error {
 		// In a cluster most objects have no shard on this node's disks.
 		if clustered && !slices.ContainsFunc(s.set(bucket, o.Key), func(d disk.Volume) bool { return slices.Contains(healing, d) }) {
 			return nil
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if _, err := s.healObject(bucket, o.Key); err != nil {
-				failed.Add(1)
-				s.log.Warn("fill back: heal failed", "bucket", bucket, "key", o.Key, "err", err)
-			}
-			objects.Add(1)
-		}()
+		if _, err := s.healObject(bucket, o.Key); err != nil {
+			failed++
+			s.log.Warn("fill back: heal failed", "bucket", bucket, "key", o.Key, "err", err)
+		}
+		objects++
 		return nil
 	})
-	wg.Wait()
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("fill back: listing failed", "err", err)
 		}
 		return
 	}
-	if failed.Load() > 0 {
-		s.log.Warn("fill back incomplete; retried at next start", "objects", objects.Load(), "failed", failed.Load())
+	if failed > 0 {
+		s.log.Warn("fill back incomplete; retried at next start", "objects", objects, "failed", failed)
 		return
 	}
 	for _, d := range healing {
@@ -450,5 +435,5 @@ func (s *Store) fillBack() {
 			s.log.Warn("fill back: cannot clear marker", "disk", d.Root(), "err", err)
 		}
 	}
-	s.log.Info("disks filled back", "objects", objects.Load())
+	s.log.Info("disks filled back", "objects", objects)
 }
