@@ -666,6 +666,11 @@ func (s *Store) resolveAny(recs []*record, errs []error) (*record, []bool, error
 		}
 	}
 	if answered < s.cfg.DataShards {
+		for _, err := range errs {
+			if errors.Is(err, ErrReadQuorum) {
+				return nil, nil, err // readSet's refusal, with its reason
+			}
+		}
 		return nil, nil, fmt.Errorf("%w: %d of %d disks answered", ErrReadQuorum, answered, len(recs))
 	}
 	best := readable(recs)
