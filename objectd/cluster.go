@@ -369,6 +369,21 @@ func (s *Store) listAnswered(mi *mergeIter) (int, error) {
 			missing++
 		}
 	}
+	// Disks an earlier ring placed on that the current one does not (out
+	// of service, drained, removed) may still hold records a write
+	// counted: one that did not answer is missing too.
+	gone := map[ring.DiskID]bool{}
+	for _, r := range v.prev {
+		for _, di := range r.Disks() {
+			if _, in := v.Ring.Disk(di.ID); in || gone[di.ID] {
+				continue
+			}
+			if d := v.Volumes[di.ID]; d == nil || !answered[d] {
+				gone[di.ID] = true
+				missing++
+			}
+		}
+	}
 	if missing > s.cfg.ParityShards {
 		return missing, fmt.Errorf("%w: %d of the ring's %d disks did not answer the listing", ErrReadQuorum, missing, len(v.placed))
 	}
@@ -522,9 +537,18 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 		seen[d] = true
 	}
 	var cands []disk.Volume
+	gone := map[ring.DiskID]bool{}
 	add := func(ids []ring.DiskID) {
 		for _, id := range ids {
-			if d := v.Volumes[id]; d != nil && !seen[d] && !d.Failed() {
+			d := v.Volumes[id]
+			if d == nil || d.Failed() {
+				// A disk an earlier ring placed on that is out of service
+				// (or gone) cannot answer, but may hold records a write
+				// counted: it is silent.
+				gone[id] = true
+				continue
+			}
+			if !seen[d] {
 				seen[d] = true
 				cands = append(cands, d)
 			}
@@ -535,11 +559,17 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 			add(pl.Disks)
 		}
 	}
+	silent = len(gone) // never in set: placeOn skips failed disks
 	if pl, err := v.Ring.Locate(v.Policy, bucket, key); err == nil {
-		add(pl.Handoffs[:min(len(pl.Handoffs), len(set))])
+		for _, id := range pl.Handoffs[:min(len(pl.Handoffs), len(set))] {
+			if d := v.Volumes[id]; d != nil && !seen[d] && !d.Failed() {
+				seen[d] = true
+				cands = append(cands, d)
+			}
+		}
 	}
 	if len(cands) == 0 {
-		return set, recs, errs, 0
+		return set, recs, errs, silent
 	}
 	crecs, cerrs := s.readRecords(cands, okey)
 	for _, err := range cerrs {

@@ -54,17 +54,11 @@ func TestAlignSlots(t *testing.T) {
 	}
 }
 
-// TestCutOffReaderSeesNoStaleVersion lays one store's six disks out as a
-// ring of three nodes of two disks (2+2) and plays both sides of a
-// network cut on one key. The majority side, which sees two of the key's
-// primaries down, overwrites it onto the other two primaries and two
-// hand-offs (acknowledged: three slots). The cut-off side, which has not
-// yet noticed the cut, sees only those two primaries, holding the old
-// version (k records: readable by count), while the primaries and
-// hand-offs that took the new one do not answer. It must refuse the read
-// (ErrReadQuorum), not serve the old version; once they answer, the new
-// version reads back.
-func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
+// ringedStore opens a store of six disks laid out as a ring of three
+// nodes of two disks each, with a 2+2 policy "ec"; byID gives the store's
+// disk index of each ring disk.
+func ringedStore(t *testing.T) (*testStore, *ring.Map, *ring.Ring, map[ring.DiskID]int) {
+	t.Helper()
 	ts := openTestStore(t, 6, 2, 2)
 	m := &ring.Map{}
 	var err error
@@ -82,18 +76,43 @@ func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
 	if m, err = ring.Apply(m, ring.AddPolicy{Policy: ring.Policy{Name: "ec", K: 2, M: 2, Power: 4}}); err != nil {
 		t.Fatal(err)
 	}
-	rg, err := ring.Build(nil, m)
+	rg := setRing(t, ts, nil, m)
+	byID := map[ring.DiskID]int{}
+	for i, d := range m.Disks {
+		byID[d.ID] = i
+	}
+	return ts, m, rg, byID
+}
+
+// setRing builds the ring of m (after prev) and lays the store out by it.
+func setRing(t *testing.T, ts *testStore, prev *ring.Ring, m *ring.Map) *ring.Ring {
+	t.Helper()
+	rg, err := ring.Build(prev, m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	vols := map[ring.DiskID]disk.Volume{}
-	byID := map[ring.DiskID]int{}
 	for i, d := range m.Disks {
-		vols[d.ID], byID[d.ID] = ts.disks[i], i
+		vols[d.ID] = ts.disks[i]
 	}
 	if err := ts.SetLayout(&Layout{Ring: rg, Policy: "ec", Volumes: vols}); err != nil {
 		t.Fatal(err)
 	}
+	return rg
+}
+
+// TestCutOffReaderSeesNoStaleVersion lays one store's six disks out as a
+// ring of three nodes of two disks (2+2) and plays both sides of a
+// network cut on one key. The majority side, which sees two of the key's
+// primaries down, overwrites it onto the other two primaries and two
+// hand-offs (acknowledged: three slots). The cut-off side, which has not
+// yet noticed the cut, sees only those two primaries, holding the old
+// version (k records: readable by count), while the primaries and
+// hand-offs that took the new one do not answer. It must refuse the read
+// (ErrReadQuorum), not serve the old version; once they answer, the new
+// version reads back.
+func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
+	ts, _, rg, byID := ringedStore(t)
 	pl, err := rg.Locate("ec", "bkt", "k")
 	if err != nil {
 		t.Fatal(err)
@@ -139,5 +158,53 @@ func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
 	}
 	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
 		t.Fatalf("read once every disk answers: %v", err)
+	}
+}
+
+// TestFailedDiskCountsAsSilent writes a version to three of a key's four
+// primaries (the fourth failing), then takes the first out of the ring
+// (failed: a new ring puts an empty disk in its slot) while the second
+// does not answer. One record of the version is in sight, one is on the
+// failed disk, one on the silent disk: it may be (it is) acknowledged, so
+// a read and a listing refuse (ErrReadQuorum) rather than answer with no
+// such key, and the version reads back once the silent disk answers.
+func TestFailedDiskCountsAsSilent(t *testing.T) {
+	ts, m, rg, byID := ringedStore(t)
+	ctx := context.Background()
+	pl, err := rg.Locate("ec", "bkt", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prim := make([]int, 4)
+	for j, id := range pl.Disks {
+		prim[j] = byID[id]
+	}
+	ts.put(t, "k", randBytes(1, 40<<10))
+	ts.efs.Inject(vfs.OnPrefix(ts.dirs[prim[3]]))
+	v2 := randBytes(2, 40<<10)
+	ts.put(t, "k", v2)
+	ts.efs.Reset()
+	ts.disks[prim[3]].(*disk.Disk).Reinstate()
+
+	// The first primary fails: out of the ring, out of service.
+	if m, err = ring.Apply(m, ring.FailDisk{Disk: pl.Disks[0]}); err != nil {
+		t.Fatal(err)
+	}
+	for range disk.FailAfter {
+		ts.disks[prim[0]].(*disk.Disk).NoteIO(errors.New("failing"))
+	}
+	setRing(t, ts, rg, m)
+	// The second does not answer.
+	ts.efs.Inject(vfs.OnPrefix(ts.dirs[prim[1]]))
+	if got, err := ts.get(t, "k", 0, -1); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("read with one record in sight: %d bytes, %v; want ErrReadQuorum", len(got), err)
+	}
+	if res, err := ts.ListObjects(ctx, "bkt", ListOptions{}); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("list with one record in sight: %v %v; want ErrReadQuorum", res.Objects, err)
+	}
+	ts.efs.Reset()
+	ts.disks[prim[1]].(*disk.Disk).Reinstate()
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("read once the silent disk answers: %v", err)
 	}
 }
