@@ -537,30 +537,32 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 		seen[d] = true
 	}
 	var cands []disk.Volume
+	pl, plErr := v.Ring.Locate(v.Policy, bucket, key)
+	// A disk an earlier ring placed the key on, which is neither one of
+	// the current ring's primaries for it (those are counted in their
+	// slots) nor in service, cannot answer but may hold records a write
+	// counted: it is silent.
 	gone := map[ring.DiskID]bool{}
-	add := func(ids []ring.DiskID) {
-		for _, id := range ids {
-			d := v.Volumes[id]
-			if d == nil || d.Failed() {
-				// A disk an earlier ring placed on that is out of service
-				// (or gone) cannot answer, but may hold records a write
-				// counted: it is silent.
-				gone[id] = true
+	for _, r := range v.prev {
+		prev, err := r.Locate(v.Policy, bucket, key)
+		if err != nil {
+			continue
+		}
+		for _, id := range prev.Disks {
+			if plErr == nil && slices.Contains(pl.Disks, id) {
 				continue
 			}
-			if !seen[d] {
+			d := v.Volumes[id]
+			if d == nil || d.Failed() {
+				gone[id] = true
+			} else if !seen[d] {
 				seen[d] = true
 				cands = append(cands, d)
 			}
 		}
 	}
-	for _, r := range v.prev {
-		if pl, err := r.Locate(v.Policy, bucket, key); err == nil {
-			add(pl.Disks)
-		}
-	}
-	silent = len(gone) // never in set: placeOn skips failed disks
-	if pl, err := v.Ring.Locate(v.Policy, bucket, key); err == nil {
+	silent = len(gone)
+	if plErr == nil {
 		for _, id := range pl.Handoffs[:min(len(pl.Handoffs), len(set))] {
 			if d := v.Volumes[id]; d != nil && !seen[d] && !d.Failed() {
 				seen[d] = true
