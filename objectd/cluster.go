@@ -42,6 +42,10 @@ type clusterView struct {
 	// placed are the volumes the ring puts partitions on (nil for a
 	// disk of the ring without a volume).
 	placed []disk.Volume
+	// retired are the disks the kept earlier rings place on that this
+	// one does not (out of service, drained, removed): they may still
+	// hold records a write counted.
+	retired []ring.DiskID
 	// byNode are the ring's volumes by node, for telling which nodes
 	// this one reaches.
 	byNode map[ring.NodeID][]disk.Volume
@@ -93,6 +97,13 @@ func (s *Store) SetLayout(l *Layout) error {
 			v.local[l.Volumes[id]] = true
 		} else {
 			v.remote = true
+		}
+	}
+	for _, r := range v.prev {
+		for _, di := range r.Disks() {
+			if _, in := l.Ring.Disk(di.ID); !in && !slices.Contains(v.retired, di.ID) {
+				v.retired = append(v.retired, di.ID)
+			}
 		}
 	}
 	v.byNode = map[ring.NodeID][]disk.Volume{}
@@ -369,19 +380,10 @@ func (s *Store) listAnswered(mi *mergeIter) (int, error) {
 			missing++
 		}
 	}
-	// Disks an earlier ring placed on that the current one does not (out
-	// of service, drained, removed) may still hold records a write
-	// counted: one that did not answer is missing too.
-	gone := map[ring.DiskID]bool{}
-	for _, r := range v.prev {
-		for _, di := range r.Disks() {
-			if _, in := v.Ring.Disk(di.ID); in || gone[di.ID] {
-				continue
-			}
-			if d := v.Volumes[di.ID]; d == nil || !answered[d] {
-				gone[di.ID] = true
-				missing++
-			}
+	// A retired disk that did not answer is missing too.
+	for _, id := range v.retired {
+		if d := v.Volumes[id]; d == nil || !answered[d] {
+			missing++
 		}
 	}
 	if missing > s.cfg.ParityShards {

@@ -84,6 +84,31 @@ func ringedStore(t *testing.T) (*testStore, *ring.Map, *ring.Ring, map[ring.Disk
 	return ts, m, rg, byID
 }
 
+// placement returns the store disk indexes of key's primaries, in slot
+// order, and of its first two hand-offs.
+func placement(t *testing.T, rg *ring.Ring, byID map[ring.DiskID]int, key string) (prim, hand []int) {
+	t.Helper()
+	pl, err := rg.Locate("ec", "bkt", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range pl.Disks {
+		prim = append(prim, byID[id])
+	}
+	for _, id := range pl.Handoffs[:2] {
+		hand = append(hand, byID[id])
+	}
+	return prim, hand
+}
+
+// takeOutOfService records enough I/O errors on disk i for the store to
+// take it out of service.
+func takeOutOfService(ts *testStore, i int) {
+	for range disk.FailAfter {
+		ts.disks[i].(*disk.Disk).NoteIO(errors.New("failing"))
+	}
+}
+
 // setRing builds the ring of m (after prev) and lays the store out by it.
 func setRing(t *testing.T, ts *testStore, prev *ring.Ring, m *ring.Map) *ring.Ring {
 	t.Helper()
@@ -113,27 +138,13 @@ func setRing(t *testing.T, ts *testStore, prev *ring.Ring, m *ring.Map) *ring.Ri
 // version reads back.
 func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
 	ts, _, rg, byID := ringedStore(t)
-	pl, err := rg.Locate("ec", "bkt", "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prim := make([]int, 4)
-	for j, id := range pl.Disks {
-		prim[j] = byID[id]
-	}
-	var hand []int
-	for _, id := range pl.Handoffs[:2] {
-		hand = append(hand, byID[id])
-	}
+	prim, hand := placement(t, rg, byID, "k")
 	ts.put(t, "k", randBytes(1, 40<<10))
 
 	// The majority side: primaries 2 and 3 are down (taken out of
 	// service), so the overwrite goes to primaries 0, 1 and the hand-offs.
 	for _, i := range prim[2:] {
-		ts.disks[i].(*disk.Disk).NoteIO(errors.New("down"))
-		for range disk.FailAfter {
-			ts.disks[i].(*disk.Disk).NoteIO(errors.New("down"))
-		}
+		takeOutOfService(ts, i)
 	}
 	v2 := randBytes(2, 40<<10)
 	ts.put(t, "k", v2)
@@ -171,14 +182,7 @@ func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
 func TestFailedDiskCountsAsSilent(t *testing.T) {
 	ts, m, rg, byID := ringedStore(t)
 	ctx := context.Background()
-	pl, err := rg.Locate("ec", "bkt", "k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prim := make([]int, 4)
-	for j, id := range pl.Disks {
-		prim[j] = byID[id]
-	}
+	prim, _ := placement(t, rg, byID, "k")
 	ts.put(t, "k", randBytes(1, 40<<10))
 	ts.efs.Inject(vfs.OnPrefix(ts.dirs[prim[3]]))
 	v2 := randBytes(2, 40<<10)
@@ -187,12 +191,11 @@ func TestFailedDiskCountsAsSilent(t *testing.T) {
 	ts.disks[prim[3]].(*disk.Disk).Reinstate()
 
 	// The first primary fails: out of the ring, out of service.
-	if m, err = ring.Apply(m, ring.FailDisk{Disk: pl.Disks[0]}); err != nil {
+	m, err := ring.Apply(m, ring.FailDisk{Disk: m.Disks[prim[0]].ID})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for range disk.FailAfter {
-		ts.disks[prim[0]].(*disk.Disk).NoteIO(errors.New("failing"))
-	}
+	takeOutOfService(ts, prim[0])
 	setRing(t, ts, rg, m)
 	// The second does not answer.
 	ts.efs.Inject(vfs.OnPrefix(ts.dirs[prim[1]]))
