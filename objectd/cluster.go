@@ -534,44 +534,9 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 	if v.serving() != nil {
 		return set, recs, errs, 0 // a node that does not serve reads nothing
 	}
-	seen := map[disk.Volume]bool{}
-	for _, d := range set {
-		seen[d] = true
-	}
-	var cands []disk.Volume
-	pl, plErr := v.Ring.Locate(v.Policy, bucket, key)
-	// A disk an earlier ring placed the key on, which is neither one of
-	// the current ring's primaries for it (those are counted in their
-	// slots) nor in service, cannot answer but may hold records a write
-	// counted: it is silent.
-	gone := map[ring.DiskID]bool{}
-	for _, r := range v.prev {
-		prev, err := r.Locate(v.Policy, bucket, key)
-		if err != nil {
-			continue
-		}
-		for _, id := range prev.Disks {
-			if plErr == nil && slices.Contains(pl.Disks, id) {
-				continue
-			}
-			d := v.Volumes[id]
-			if d == nil || d.Failed() {
-				gone[id] = true
-			} else if !seen[d] {
-				seen[d] = true
-				cands = append(cands, d)
-			}
-		}
-	}
-	silent = len(gone)
-	if plErr == nil {
-		for _, id := range pl.Handoffs[:min(len(pl.Handoffs), len(set))] {
-			if d := v.Volumes[id]; d != nil && !seen[d] && !d.Failed() {
-				seen[d] = true
-				cands = append(cands, d)
-			}
-		}
-	}
+	// A disk an earlier ring placed the key on that is gone (see beyond)
+	// is silent, as is a disk beyond the set that does not answer.
+	cands, silent := s.beyond(v, bucket, key, set)
 	if len(cands) == 0 {
 		return set, recs, errs, silent
 	}
@@ -592,4 +557,58 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 		}
 	}
 	return set, recs, errs, silent
+}
+
+// beyond returns the disks beyond an object's set that may hold its
+// records: those an earlier ring placed it on (until the rebalancer has
+// moved it) and the ring's first hand-offs (where a write went while a
+// primary was down), each once and in service. gone counts the disks an
+// earlier ring placed it on that are not in service and not among the
+// current ring's primaries for it: they cannot answer but may hold
+// records a write counted.
+func (s *Store) beyond(v *clusterView, bucket, key string, set []disk.Volume) (cands []disk.Volume, gone int) {
+	seen := map[disk.Volume]bool{}
+	for _, d := range set {
+		seen[d] = true
+	}
+	pl, plErr := v.Ring.Locate(v.Policy, bucket, key)
+	goneIDs := map[ring.DiskID]bool{}
+	for _, r := range v.prev {
+		prev, err := r.Locate(v.Policy, bucket, key)
+		if err != nil {
+			continue
+		}
+		for _, id := range prev.Disks {
+			if plErr == nil && slices.Contains(pl.Disks, id) {
+				continue
+			}
+			d := v.Volumes[id]
+			if d == nil || d.Failed() {
+				goneIDs[id] = true
+			} else if !seen[d] {
+				seen[d] = true
+				cands = append(cands, d)
+			}
+		}
+	}
+	if plErr == nil {
+		for _, id := range pl.Handoffs[:min(len(pl.Handoffs), len(set))] {
+			if d := v.Volumes[id]; d != nil && !seen[d] && !d.Failed() {
+				seen[d] = true
+				cands = append(cands, d)
+			}
+		}
+	}
+	return cands, len(goneIDs)
+}
+
+// otherDisks is beyond for the current layout (none on a single machine,
+// or on a node that does not serve).
+func (s *Store) otherDisks(bucket, key string, set []disk.Volume) []disk.Volume {
+	v := s.layout.Load()
+	if v == nil || v.serving() != nil {
+		return nil
+	}
+	cands, _ := s.beyond(v, bucket, key, set)
+	return cands
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/basaltstore/basalt/internal/vfs"
@@ -210,4 +213,113 @@ func TestFailedDiskCountsAsSilent(t *testing.T) {
 	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
 		t.Fatalf("read once the silent disk answers: %v", err)
 	}
+}
+
+// TestHealKeepsNewerVersionOnHandoffs overwrites a key while three of its
+// four primaries are down: the new version goes to the one primary up and
+// to two hand-offs (three slots, acknowledged), and the other primaries
+// keep the old one. Once they are back, the key's primaries hold the old
+// version on k disks and the new one on one: a heal must take the new
+// version from the hand-offs, as a read does, and never write the old
+// version over the new one.
+func TestHealKeepsNewerVersionOnHandoffs(t *testing.T) {
+	ts, _, rg, byID := ringedStore(t)
+	prim, _ := placement(t, rg, byID, "k")
+	ts.put(t, "k", randBytes(1, 40<<10))
+	for _, i := range prim[1:] {
+		takeOutOfService(ts, i)
+	}
+	v2 := randBytes(2, 40<<10)
+	ts.put(t, "k", v2)
+	for _, i := range prim[1:] {
+		ts.disks[i].(*disk.Disk).Reinstate()
+	}
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("read before the heal: %d bytes, %v; want the new version", len(got), err)
+	}
+	if err := ts.HealObject("bkt", "k"); err != nil {
+		t.Fatalf("heal: %v", err)
+	}
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("read after the heal: %d bytes, %v; want the new version", len(got), err)
+	}
+	// The heal made the primary that was down and is no hand-off's slot
+	// whole with the new version.
+	want, err := ts.readRecord(ts.disks[prim[0]], objectKey("bkt", "k"))
+	if err != nil || want == nil {
+		t.Fatalf("record on the primary that took the write: %v, %v", want, err)
+	}
+	got, err := ts.readRecord(ts.disks[prim[3]], objectKey("bkt", "k"))
+	if err != nil || got == nil || got.VersionID != want.VersionID {
+		t.Errorf("last primary after the heal: %+v, %v; want version %s", got, err, want.VersionID)
+	}
+}
+
+// TestUploadSpanningAnOutageCompletes uploads the first part of a
+// multipart upload while two of the key's primaries are down (its shards
+// go to the hand-offs in their place) and the second once they are back
+// (to the primaries). No disk of those two slots then holds both parts;
+// completing must still succeed, with the object readable from its
+// primaries alone, and leave no part data on the hand-offs.
+func TestUploadSpanningAnOutageCompletes(t *testing.T) {
+	ts, _, rg, byID := ringedStore(t)
+	ctx := context.Background()
+	prim, hand := placement(t, rg, byID, "mp")
+	id, err := ts.NewMultipartUpload(ctx, "bkt", "mp", PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, p2 := randBytes(1, MinPartSize), randBytes(2, 300<<10)
+	for _, i := range prim[2:] {
+		takeOutOfService(ts, i)
+	}
+	pi1, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 1, bytes.NewReader(p1), int64(len(p1)), PutOptions{})
+	if err != nil {
+		t.Fatalf("part 1 with two primaries down: %v", err)
+	}
+	for _, i := range prim[2:] {
+		ts.disks[i].(*disk.Disk).Reinstate()
+	}
+	pi2, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 2, bytes.NewReader(p2), int64(len(p2)), PutOptions{})
+	if err != nil {
+		t.Fatalf("part 2: %v", err)
+	}
+	lp, err := ts.ListParts(ctx, "bkt", "mp", id, 0, 0)
+	if err != nil || len(lp.Parts) != 2 {
+		t.Fatalf("list parts: %+v, %v; want both parts", lp.Parts, err)
+	}
+	if _, err := ts.CompleteMultipartUpload(ctx, "bkt", "mp", id, []CompletePart{{Number: 1, ETag: pi1.ETag}, {Number: 2, ETag: pi2.ETag}}, PutOptions{}); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	// The hand-offs do not answer: the primaries alone hold the object.
+	for _, i := range hand {
+		ts.efs.Inject(vfs.OnPrefix(ts.dirs[i]))
+	}
+	want := append(slices.Clone(p1), p2...)
+	if got, err := ts.get(t, "mp", 0, -1); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read from the primaries: %d bytes, %v; want %d", len(got), err, len(want))
+	}
+	ts.efs.Reset()
+	for _, i := range hand {
+		ts.disks[i].(*disk.Disk).Reinstate()
+		if n := countShardFiles(t, ts.dirs[i]); n != 0 {
+			t.Errorf("hand-off %d keeps %d shard files after the completion", i, n)
+		}
+	}
+}
+
+// countShardFiles counts the shard files under a disk's directory.
+func countShardFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(dir, "shards"), func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return n
 }

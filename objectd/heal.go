@@ -152,10 +152,12 @@ func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 	// never rebuild the same shard.
 	s.healMu.Lock()
 	defer s.healMu.Unlock()
-	set := s.set(bucket, key)
-	// Resolve and hold the version's data as a GET does (lookupHeld).
+	// Resolve and hold the version's data as a GET does (lookupHeld), on
+	// the same widened set: a version whose records are partly on
+	// hand-offs or on an earlier ring's disks is the current one, and the
+	// heal must not rebuild an older one over it from the primaries alone.
 	s.viewMu.RLock()
-	recs, errs := s.readRecords(set, okey)
+	set, recs, errs := s.readSet(bucket, key, okey)
 	best, holders, err := s.resolveAny(recs, errs)
 	if err == nil {
 		s.acquire(dataIDs(best))
@@ -172,7 +174,9 @@ func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 	targets := make([]bool, len(set))
 	nGood, nTargets, offline := 0, 0, 0
 	for j, d := range set {
-		if d == nil || (errs[j] != nil && !errors.Is(errs[j], errDiskHealing)) {
+		// A disk being filled back, or a hand-off standing in for a
+		// primary that is down, answered and takes the shard.
+		if d == nil || (errs[j] != nil && !errors.Is(errs[j], errDiskHealing) && !errors.Is(errs[j], errHandoffEmpty)) {
 			offline++
 			continue
 		}
@@ -202,11 +206,12 @@ func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 	mu := s.lock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-	recs2, errs2 := s.readRecords(set, okey)
-	cur, _, err := s.resolveAny(recs2, errs2)
+	_, crecs, cerrs := s.readSet(bucket, key, okey)
+	cur, _, err := s.resolveAny(crecs, cerrs)
 	if err != nil || cur.VersionID != best.VersionID {
 		return HealResult{}, nil
 	}
+	recs2, _ := s.readRecords(set, okey)
 	res := HealResult{Complete: offline == 0}
 	for j, d := range set {
 		if !targets[j] {
@@ -267,7 +272,24 @@ func (s *Store) verifyShards(d disk.Volume, rec *record, j int) error {
 // ones, stripe by stripe. File shards are written (atomically replacing a
 // corrupt file of the same name); inline shards are returned encoded.
 func (s *Store) rebuildPart(set []disk.Volume, rec *record, p *partRecord, good, targets []bool) ([][]byte, error) {
-	n := len(set)
+	src, dst := make([]disk.Volume, len(set)), make([]disk.Volume, len(set))
+	for j, d := range set {
+		if good[j] {
+			src[j] = d
+		}
+		if targets[j] {
+			dst[j] = d
+		}
+	}
+	return s.rebuildShards(src, dst, rec, p)
+}
+
+// rebuildShards is rebuildPart with the disks of each slot given apart:
+// shard j is read from src[j] (nil: not a source) and written to dst[j]
+// (nil: not a target). A slot may be both, to carry a shard from the disk
+// that has it to the slot's own.
+func (s *Store) rebuildShards(src, dst []disk.Volume, rec *record, p *partRecord) ([][]byte, error) {
+	n := len(src)
 	codec, err := s.codecFor(rec)
 	if err != nil {
 		return nil, err
@@ -280,8 +302,8 @@ func (s *Store) rebuildPart(set []disk.Volume, rec *record, p *partRecord, good,
 		}
 	}()
 	srcs := 0
-	for j, d := range set {
-		if !good[j] || srcs == rec.K {
+	for j, d := range src {
+		if d == nil || srcs == rec.K {
 			continue
 		}
 		rd, c, err := s.openShard(d, rec, p, j)
@@ -307,8 +329,8 @@ func (s *Store) rebuildPart(set []disk.Volume, rec *record, p *partRecord, good,
 			}
 		}
 	}
-	for j, d := range set {
-		if !targets[j] {
+	for j, d := range dst {
+		if d == nil {
 			continue
 		}
 		h := shardfmt.Header{Version: shardfmt.Version, Algorithm: shardfmt.CRC32C, K: uint8(rec.K), M: uint8(rec.M),

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -198,12 +199,15 @@ func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 }
 
 // uploadParts returns the resolved part records of an upload, in order,
-// with the slots that hold each.
-func (s *Store) uploadParts(set []disk.Volume, uploadID string) ([]*record, [][]bool) {
-	mi, _ := s.mergeOn(set, partPrefix(uploadID), nil)
+// and for each the disk that holds its shard of each slot of set (nil
+// where none does). Shard j is looked for on set[j] and on extra, the
+// key's disks beyond its set (otherDisks): a part uploaded while a
+// primary was down went to a hand-off in its place, and stays there.
+func (s *Store) uploadParts(set, extra []disk.Volume, uploadID string) ([]*record, [][]disk.Volume) {
+	mi, _ := s.mergeOn(append(slices.Clone(set), extra...), partPrefix(uploadID), nil)
 	defer mi.close()
 	var out []*record
-	var holders [][]bool
+	var where [][]disk.Volume
 	for {
 		key := mi.min()
 		if key == nil {
@@ -213,6 +217,7 @@ func (s *Store) uploadParts(set []disk.Volume, uploadID string) ([]*record, [][]
 		vals := mi.take(key)
 		recs := make([]*record, len(set))
 		errs := make([]error, len(set))
+		from := make([]disk.Volume, len(set))
 		for j, d := range set {
 			switch v, ok := vals[d]; {
 			case d == nil:
@@ -220,19 +225,72 @@ func (s *Store) uploadParts(set []disk.Volume, uploadID string) ([]*record, [][]
 			case ok:
 				if recs[j], errs[j] = unmarshalRecord(v); errs[j] != nil {
 					recs[j] = nil
+				} else {
+					from[j] = d
 				}
 			case d.Healing():
 				errs[j] = errDiskHealing
+			}
+		}
+		for _, d := range extra {
+			v, ok := vals[d]
+			if !ok {
+				continue
+			}
+			r, err := unmarshalRecord(v)
+			if err != nil || r.ShardIndex < 0 || r.ShardIndex >= len(set) {
+				continue
+			}
+			if j := r.ShardIndex; recs[j] == nil || r.ModTime > recs[j].ModTime {
+				recs[j], errs[j], from[j] = r, nil, d
 			}
 		}
 		best, h, err := s.resolve(recs, errs)
 		if err != nil {
 			continue
 		}
+		for j := range from {
+			if !h[j] {
+				from[j] = nil
+			}
+		}
 		out = append(out, best)
-		holders = append(holders, h)
+		where = append(where, from)
 	}
-	return out, holders
+	return out, where
+}
+
+// placePart makes each disk of set that is up hold its slot's shard of
+// part rec, which from says where to find (see uploadParts): a shard on
+// another disk, or on none, is rebuilt from the part's shards onto the
+// slot's own disk. It reports the slots of set that hold it.
+func (s *Store) placePart(set []disk.Volume, rec *record, from []disk.Volume) ([]bool, error) {
+	have := make([]bool, len(set))
+	dst := make([]disk.Volume, len(set))
+	missing := false
+	for j, d := range set {
+		switch {
+		case d == nil:
+		case from[j] == d:
+			have[j] = true
+		default:
+			dst[j], missing = d, true
+		}
+	}
+	if !missing {
+		return have, nil
+	}
+	if p := &rec.Parts[0]; !p.Inline {
+		if _, err := s.rebuildShards(from, dst, rec, p); err != nil {
+			return have, err
+		}
+		for j, d := range dst {
+			if d != nil {
+				have[j] = true
+			}
+		}
+	}
+	return have, nil
 }
 
 // ListParts lists the parts uploaded so far, after part number marker.
@@ -245,7 +303,7 @@ func (s *Store) ListParts(ctx context.Context, bucket, key, uploadID string, mar
 		maxParts = DefaultMaxParts
 	}
 	res := ListPartsResult{Upload: s.uploadInfo(key, up)}
-	parts, _ := s.uploadParts(set, uploadID)
+	parts, _ := s.uploadParts(set, s.otherDisks(bucket, key, set), uploadID)
 	for _, p := range parts {
 		pr := p.Parts[0]
 		if pr.Number <= marker {
@@ -285,8 +343,9 @@ func (s *Store) abortUpload(bucket, key, uploadID string) error {
 	mu.Lock()
 	defer mu.Unlock()
 	set, _, _ := s.readSet(bucket, key, uploadKey(bucket, key, uploadID))
-	parts, _ := s.uploadParts(set, uploadID)
-	s.dropUpload(set, bucket, key, uploadID, parts, nil)
+	extra := s.otherDisks(bucket, key, set)
+	parts, _ := s.uploadParts(set, extra, uploadID)
+	s.dropUpload(set, extra, bucket, key, uploadID, parts, nil)
 	return nil
 }
 
@@ -294,13 +353,21 @@ func (s *Store) abortUpload(bucket, key, uploadID string) error {
 // neither keep nor the object's current records use. (A crash between a
 // CompleteMultipartUpload's commit and this cleanup leaves the upload
 // behind with parts the object uses; aborting or completing it again must
-// not take them from the object.) Callers hold the key's lock.
-func (s *Store) dropUpload(set []disk.Volume, bucket, key, uploadID string, parts []*record, keep map[string]bool) {
+// not take them from the object.) The disks beyond the set (extra) lose the parts'
+// data whatever keep says: an object's records are on its set. Callers
+// hold the key's lock.
+func (s *Store) dropUpload(set, extra []disk.Volume, bucket, key, uploadID string, parts []*record, keep map[string]bool) {
 	keys := [][]byte{uploadKey(bucket, key, uploadID)}
 	for _, p := range parts {
 		keys = append(keys, partKey(uploadID, p.Parts[0].Number))
 	}
-	s.deleteKeys(set, keys...)
+	s.deleteKeys(append(slices.Clone(set), extra...), keys...)
+	for _, d := range extra {
+		for _, p := range parts {
+			id := p.Parts[0].DataID
+			s.removeDataIDUnless(d, id, false, func() bool { return !s.objectDataIDs([]disk.Volume{d}, bucket, key)[id] })
+		}
+	}
 	inObject := s.objectDataIDs(set, bucket, key)
 	for _, p := range parts {
 		id := p.Parts[0].DataID
@@ -331,7 +398,8 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	if len(parts) == 0 {
 		return ObjectInfo{}, fmt.Errorf("%w: no parts given", ErrInvalidPart)
 	}
-	stored, holders := s.uploadParts(set, uploadID)
+	extra := s.otherDisks(bucket, key, set)
+	stored, where := s.uploadParts(set, extra, uploadID)
 	byNum := map[int]int{}
 	for i, p := range stored {
 		byNum[p.Parts[0].Number] = i
@@ -352,6 +420,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	md5s := md5.New()
 	keep := map[string]bool{}
+	var use []int // stored's index of each part given
 	var sums []string
 	var sizes []int64
 	for i, cp := range parts {
@@ -381,9 +450,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		keep[pr.DataID] = true
 		sums = append(sums, pr.Checksum.Value)
 		sizes = append(sizes, pr.Size)
-		for j := range ok {
-			ok[j] = ok[j] && holders[idx][j]
-		}
+		use = append(use, idx)
 	}
 	// Hold the parts' data, and make sure it is there: a part's files can
 	// be gone (replaced by a later upload of the same part number) while
@@ -391,6 +458,19 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	used := dataIDs(rec)
 	s.acquire(used)
 	defer s.release(used)
+	// Every part's shard j must be on set[j], where the object's record
+	// goes; a part uploaded while a primary was down has it elsewhere.
+	var placeErr error
+	for _, idx := range use {
+		have, err := s.placePart(set, stored[idx], where[idx])
+		if err != nil {
+			s.log.Warn("complete: cannot place a part on its set", "bucket", bucket, "key", key, "part", stored[idx].Parts[0].Number, "err", err)
+			placeErr = err
+		}
+		for j := range ok {
+			ok[j] = ok[j] && have[j]
+		}
+	}
 	for _, p := range rec.Parts {
 		for j, d := range set {
 			if !ok[j] || d == nil {
@@ -411,6 +491,9 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		}
 	}
 	if present < s.writeQuorum() {
+		if placeErr != nil || slices.Contains(set, nil) {
+			return ObjectInfo{}, fmt.Errorf("%w: the parts' data is on %d disks of the set: %w", ErrWriteQuorum, present, placeErr)
+		}
 		return ObjectInfo{}, fmt.Errorf("%w: the parts' data is on only %d disks; upload the parts again", ErrInvalidPart, present)
 	}
 	rec.ETag = hex.EncodeToString(md5s.Sum(nil)) + "-" + strconv.Itoa(len(parts))
@@ -426,7 +509,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	mu := s.lock(bucket, key)
 	mu.Lock()
-	s.dropUpload(set, bucket, key, uploadID, stored, keep)
+	s.dropUpload(set, extra, bucket, key, uploadID, stored, keep)
 	mu.Unlock()
 	return rec.info(bucket, key), nil
 }
