@@ -47,10 +47,13 @@ fmt:
 clean:
 	rm -rf bin
 
-# The long thrash (internal/thrash): a mixed S3 load against a real server
-# while it is killed, its shard files are damaged and its disks replaced.
-# BASALT_SOAK_DURATION (default 20m) sets its length, BASALT_THRASH_SEED
-# replays a run; the summary (operations, faults, checks) ends the output.
+# The long thrashes (internal/thrash): a mixed S3 load against a real
+# server while it is killed, its shard files are damaged and its disks
+# replaced, then against a cluster of three nodes with every fault of
+# TestThrashCluster (network cuts, drains, failing disks too).
+# BASALT_SOAK_DURATION (default 20m, each) sets their length,
+# BASALT_THRASH_SEED replays a run; each summary (operations, faults,
+# checks) ends its output.
 .PHONY: soak
 soak:
-	BASALT_SOAK=1 $(GO) test -count=1 -run '^TestSoak$$' -timeout 0 -v ./cmd/basalt/
+	BASALT_SOAK=1 $(GO) test -count=1 -run '^TestSoak(Cluster)?$$' -timeout 0 -v ./cmd/basalt/

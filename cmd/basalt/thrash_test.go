@@ -328,10 +328,10 @@ func TestThrashCluster(t *testing.T) {
 	}
 }
 
-// TestSoak is the long thrash of `make soak`, opt-in: BASALT_SOAK=1, for
-// BASALT_SOAK_DURATION (default 20m); BASALT_THRASH_* apply as to
-// TestThrash.
-func TestSoak(t *testing.T) {
+// soakDuration is BASALT_SOAK_DURATION (default 20m); it skips the test
+// unless BASALT_SOAK=1, the long runs being opt-in (make soak).
+func soakDuration(t *testing.T) time.Duration {
+	t.Helper()
 	if os.Getenv("BASALT_SOAK") != "1" {
 		t.Skip("opt-in long run: BASALT_SOAK=1 (make soak)")
 	}
@@ -342,6 +342,14 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("BASALT_SOAK_DURATION=%q: %v", s, err)
 		}
 	}
+	return d
+}
+
+// TestSoak is the long single-server thrash of `make soak`, opt-in:
+// BASALT_SOAK=1, for BASALT_SOAK_DURATION (default 20m); BASALT_THRASH_*
+// apply as to TestThrash.
+func TestSoak(t *testing.T) {
+	d := soakDuration(t)
 	cfg := thrash.Config{
 		Duration: d,
 		Clients:  6,
@@ -350,5 +358,26 @@ func TestSoak(t *testing.T) {
 	}
 	focused(t, &cfg)
 	rep := thrashRun(t, "TestSoak", cfg, d+time.Hour, oneServer)
+	fmt.Printf("\n%s", rep.Summary())
+}
+
+// TestSoakCluster is the long cluster thrash of `make soak`: the deck of
+// TestThrashCluster (every fault kind, a cut and a drain included) dealt
+// for BASALT_SOAK_DURATION, opt-in like TestSoak.
+func TestSoakCluster(t *testing.T) {
+	d := soakDuration(t)
+	const disksPerNode = 2
+	cfg := thrash.Config{
+		Duration:        d,
+		Clients:         4,
+		Keys:            96,
+		Faults:          thrash.Faults{Every: 250, Kill: 2, Flip: 2, Replace: 1, Drain: 1, Fail: 1, Cut: 1},
+		FillBackTimeout: 5 * time.Minute,
+	}
+	focused(t, &cfg)
+	rep := thrashRun(t, "TestSoakCluster", cfg, d+time.Hour, func(t *testing.T) ([]*testserver.Server, thrash.Cluster) {
+		c := startRelayCluster(t, 3, disksPerNode)
+		return c.servers, c
+	})
 	fmt.Printf("\n%s", rep.Summary())
 }
