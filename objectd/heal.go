@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/basaltstore/basalt/objectd/disk"
 	"github.com/basaltstore/basalt/objectd/shardfmt"
@@ -87,10 +88,16 @@ func (s *Store) QueueLength() int64 { return s.queued.Load() }
 
 func (s *Store) healLoop() {
 	defer s.wg.Done()
+	rt := newHealRetries(s.cfg.HealRetry)
+	defer rt.timer.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-rt.timer.C:
+			for _, t := range rt.due(s.cfg.Now()) {
+				s.queueHeal(t.bucket, t.key)
+			}
 		case t := <-s.heal:
 			s.healing.Delete(t.bucket + "/" + t.key)
 			res, err := s.healObject(t.bucket, t.key)
@@ -98,14 +105,100 @@ func (s *Store) healLoop() {
 			switch {
 			case err != nil:
 				s.log.Warn("heal failed", "bucket", t.bucket, "key", t.key, "err", err)
+				if !rt.failed(t, s.cfg.Now()) {
+					s.log.Warn("heal given up until the next start or scrub pass", "bucket", t.bucket, "key", t.key, "attempts", maxHealAttempts)
+				}
 			case res.Complete:
 				s.dequeue(t)
+			}
+			if err == nil {
+				rt.forget(t)
 			}
 			if s.cfg.OnHeal != nil {
 				s.cfg.OnHeal(t.bucket, t.key, res, err)
 			}
 		}
 	}
+}
+
+// maxHealAttempts bounds the tries of one heal that keeps failing (a
+// disk holding a needed shard down for long, a read refused by the read
+// rule during a cut); its request stays recorded on the disks, for the
+// next start, and the scrubber finds the object anyway.
+const maxHealAttempts = 8
+
+// healRetries schedules the heals that failed again, after a wait that
+// starts at base and doubles with each failure, up to 10 minutes. It
+// belongs to the heal loop's goroutine.
+type healRetries struct {
+	base  time.Duration // <= 0: no retries
+	tasks map[healTask]*healRetry
+	timer *time.Timer
+	next  time.Time // when timer fires; zero: stopped
+}
+
+type healRetry struct {
+	attempts int
+	at       time.Time // zero: queued, waiting for its result
+}
+
+func newHealRetries(base time.Duration) *healRetries {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &healRetries{base: base, tasks: map[healTask]*healRetry{}, timer: t}
+}
+
+// failed schedules t again after a failure at now; false when it has
+// failed maxHealAttempts times (it is then forgotten).
+func (r *healRetries) failed(t healTask, now time.Time) bool {
+	if r.base <= 0 {
+		return true
+	}
+	e := r.tasks[t]
+	if e == nil {
+		e = &healRetry{}
+		r.tasks[t] = e
+	}
+	e.attempts++
+	if e.attempts >= maxHealAttempts {
+		delete(r.tasks, t)
+		return false
+	}
+	e.at = now.Add(min(r.base<<(e.attempts-1), 10*time.Minute))
+	if r.next.IsZero() || e.at.Before(r.next) {
+		r.arm(e.at, now)
+	}
+	return true
+}
+
+// forget drops t once a heal of it succeeded.
+func (r *healRetries) forget(t healTask) { delete(r.tasks, t) }
+
+// due returns the tasks to queue again at now (those due within half a
+// base wait, in one batch) and arms the timer for the rest.
+func (r *healRetries) due(now time.Time) []healTask {
+	r.next = time.Time{}
+	var out []healTask
+	var next time.Time
+	for t, e := range r.tasks {
+		switch {
+		case e.at.IsZero():
+		case !e.at.After(now.Add(r.base / 2)):
+			e.at = time.Time{}
+			out = append(out, t)
+		case next.IsZero() || e.at.Before(next):
+			next = e.at
+		}
+	}
+	if !next.IsZero() {
+		r.arm(next, now)
+	}
+	return out
+}
+
+func (r *healRetries) arm(at, now time.Time) {
+	r.next = at
+	r.timer.Reset(at.Sub(now))
 }
 
 // HealResult says what a heal did.

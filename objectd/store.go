@@ -40,6 +40,10 @@ type Config struct {
 	// ScrubRate bounds the background scrub, in bytes of shards read per
 	// second (default 16 MiB/s).
 	ScrubRate int64
+	// HealRetry is the wait before a heal that failed is tried again
+	// (default 15 s; negative: never). It doubles with each failure, up
+	// to 10 minutes, for 8 tries.
+	HealRetry time.Duration
 	// OnHeal, when set, is called after each repair the healer makes.
 	OnHeal func(bucket, key string, res HealResult, err error)
 	// WrapDisk, when set, wraps each local disk as it opens; the store
@@ -95,6 +99,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ScrubInterval == 0 {
 		c.ScrubInterval = 30 * 24 * time.Hour
+	}
+	if c.HealRetry == 0 {
+		c.HealRetry = 15 * time.Second
 	}
 	if c.ScrubRate == 0 {
 		c.ScrubRate = 16 << 20

@@ -8,15 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/basaltstore/basalt/internal/vfs"
+	"github.com/basaltstore/basalt/objectd/disk"
 )
 
 type testStore struct {
@@ -827,5 +831,135 @@ func TestNewerVersionOnSilentDisksIsNotHidden(t *testing.T) {
 	sum := md5.Sum(v2)
 	if err != nil || len(res.Objects) != 1 || res.Objects[0].ETag != etagOf(sum[:]) {
 		t.Fatalf("list with every disk answering: %+v %v", res.Objects, err)
+	}
+}
+
+// shardFiles lists the shard files under a disk's directory.
+func shardFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(dir, "shards"), func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestFailedHealIsRetried leaves an object with one readable shard of the
+// k = 2 a heal needs (two shard files removed, a third unreadable for a
+// while): the heal fails, and the healer tries it again on its own, which
+// succeeds once the third shard reads.
+func TestFailedHealIsRetried(t *testing.T) {
+	type result struct {
+		res HealResult
+		err error
+	}
+	results := make(chan result, 16)
+	ts := openTestStore(t, 4, 2, 2, func(c *Config) {
+		c.HealRetry = time.Millisecond
+		c.OnHeal = func(_, key string, res HealResult, err error) {
+			if key == "k" {
+				results <- result{res, err}
+			}
+		}
+	})
+	data := randBytes(3, 1<<20)
+	ts.put(t, "k", data)
+	for _, i := range []int{0, 1} {
+		for _, f := range shardFiles(t, ts.dirs[i]) {
+			if err := os.Remove(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	unreadable := shardFiles(t, ts.dirs[2])
+	if len(unreadable) != 1 {
+		t.Fatalf("disk 2 holds %d shard files, want 1", len(unreadable))
+	}
+	ts.efs.Inject(vfs.OnPrefix(unreadable[0]))
+	ts.queueHeal("bkt", "k")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	next := func() result {
+		t.Helper()
+		select {
+		case r := <-results:
+			return r
+		case <-ctx.Done():
+			t.Fatal("no heal result")
+		}
+		return result{}
+	}
+	if r := next(); !errors.Is(r.err, ErrReadQuorum) {
+		t.Fatalf("first heal: %+v, %v; want ErrReadQuorum", r.res, r.err)
+	}
+	ts.efs.Reset()
+	ts.disks[2].(*disk.Disk).Reinstate()
+	r := next()
+	for r.err != nil { // tries made before the shard read again
+		r = next()
+	}
+	if !r.res.Complete || r.res.Rebuilt != 2 {
+		t.Fatalf("retried heal: %+v; want complete, 2 shards rebuilt", r.res)
+	}
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read after the heal: %v", err)
+	}
+}
+
+// TestHealRetriesBackOff checks the retry schedule of a heal that keeps
+// failing: waits doubling from the base up to 10 minutes, due tasks
+// batched, and the task given up after maxHealAttempts failures.
+func TestHealRetriesBackOff(t *testing.T) {
+	rt := newHealRetries(time.Second)
+	defer rt.timer.Stop()
+	now := time.Unix(1000, 0)
+	a, b := healTask{"bkt", "a"}, healTask{"bkt", "b"}
+	var waits []time.Duration
+	for i := 1; i < maxHealAttempts; i++ {
+		if !rt.failed(a, now) {
+			t.Fatalf("failure %d: given up early", i)
+		}
+		waits = append(waits, rt.tasks[a].at.Sub(now))
+		if got := rt.due(now); len(got) != 0 {
+			t.Fatalf("failure %d: %v due at once", i, got)
+		}
+		if got := rt.due(rt.tasks[a].at); len(got) != 1 || got[0] != a {
+			t.Fatalf("failure %d: due at its time: %v", i, got)
+		}
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second}
+	if !slices.Equal(waits, want) {
+		t.Errorf("waits %v, want %v", waits, want)
+	}
+	if rt.failed(a, now) {
+		t.Errorf("failure %d: not given up", maxHealAttempts)
+	}
+	if _, ok := rt.tasks[a]; ok {
+		t.Error("a task given up is still scheduled")
+	}
+	// Two tasks due within half a base wait of each other go together.
+	rt.failed(a, now)
+	rt.failed(b, now.Add(500*time.Millisecond))
+	if got := rt.due(now.Add(time.Second)); len(got) != 2 {
+		t.Errorf("due together: %v", got)
+	}
+	rt.forget(a)
+	rt.forget(b)
+	if len(rt.tasks) != 0 {
+		t.Errorf("forgotten tasks remain: %v", rt.tasks)
+	}
+	long := newHealRetries(5 * time.Minute)
+	defer long.timer.Stop()
+	long.failed(a, now)
+	long.failed(a, now)
+	long.failed(a, now)
+	if w := long.tasks[a].at.Sub(now); w != 10*time.Minute {
+		t.Errorf("third wait at a 5 min base: %v, want the 10 min cap", w)
 	}
 }
