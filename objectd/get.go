@@ -221,22 +221,11 @@ func (r *objectReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// WriteTo lets io.Copy stream stripes without an intermediate buffer.
+// WriteTo streams the rest of the object to w straight from the blocks
+// read from the data shards: no stripe is joined into a buffer first.
 func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	for {
-		if len(r.outBuf) == 0 {
-			if r.err != nil {
-				return total, r.err
-			}
-			if r.pos >= r.end {
-				return total, nil
-			}
-			if err := r.fill(); err != nil {
-				r.err = err
-				return total, err
-			}
-		}
+	if len(r.outBuf) > 0 { // left by an earlier Read
 		n, err := w.Write(r.outBuf)
 		total += int64(n)
 		r.outBuf = r.outBuf[n:]
@@ -245,6 +234,32 @@ func (r *objectReader) WriteTo(w io.Writer) (int64, error) {
 			return total, err
 		}
 	}
+	cw := countingWriter{w: w}
+	for r.err == nil && r.pos < r.end {
+		cw.n = 0
+		err := r.next(&cw)
+		total += cw.n
+		r.pos += cw.n
+		if err != nil {
+			r.err = err
+		}
+	}
+	if r.err != nil {
+		return total, r.err
+	}
+	return total, nil
+}
+
+// countingWriter counts what reaches w.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (r *objectReader) Close() error {
@@ -277,17 +292,37 @@ func (r *objectReader) closeParts() {
 	r.readers, r.closers = nil, nil
 }
 
-// fill produces the bytes of the stripe holding r.pos, up to r.end.
+// fill produces the bytes of the stripe holding r.pos, up to r.end, in
+// r.outBuf.
 func (r *objectReader) fill() error {
-	if err := r.ctx.Err(); err != nil {
+	r.buffers()
+	w := sliceWriter{buf: (*r.out)[:0]}
+	if err := r.next(&w); err != nil {
 		return err
 	}
+	r.outBuf = w.buf
+	*r.out = w.buf[:cap(w.buf)]
+	r.pos += int64(len(w.buf))
+	return nil
+}
+
+// buffers takes the reader's stripe and shard buffers from the pools.
+func (r *objectReader) buffers() {
 	if r.out == nil {
 		r.out = r.s.pools.getStripe()
 		r.shards = r.s.pools.getShards()
 		r.view = make([][]byte, len(*r.shards))
 		r.part = -1
 	}
+}
+
+// next writes the bytes of the stripe holding r.pos, up to r.end, to w;
+// the caller moves r.pos on by what w took.
+func (r *objectReader) next(w io.Writer) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	r.buffers()
 	// Find the part holding pos.
 	off := int64(0)
 	pi := 0
@@ -320,13 +355,15 @@ func (r *objectReader) fill() error {
 	if err := r.readStripe(part, stripe, stripeLen, lo, hi); err != nil {
 		return err
 	}
-	n := hi - lo
-	r.outBuf = (*r.out)[:n]
-	r.pos += int64(n)
+	if err := r.codec.WriteData(w, r.view, stripeLen, lo, hi-lo); err != nil {
+		return fmt.Errorf("objectd: join stripe: %w", err)
+	}
 	return nil
 }
 
-// readStripe puts stripe bytes [lo, hi) of the part into r.out.
+// readStripe reads (and, when a data shard is missing or bad, rebuilds)
+// the data shards' blocks of a stripe that hold its bytes [lo, hi), in
+// r.view.
 func (r *objectReader) readStripe(part *partRecord, stripe int64, stripeLen, lo, hi int) error {
 	k := r.rec.K
 	shards := r.view
@@ -367,11 +404,6 @@ func (r *objectReader) readStripe(part *partRecord, stripe int64, stripeLen, lo,
 			return fmt.Errorf("%w: %s/%s: %v", ErrReadQuorum, r.bucket, r.key, err)
 		}
 	}
-	w := sliceWriter{buf: (*r.out)[:0]}
-	if err := r.codec.WriteData(&w, shards, stripeLen, lo, hi-lo); err != nil {
-		return fmt.Errorf("objectd: join stripe: %w", err)
-	}
-	*r.out = w.buf[:cap(w.buf)]
 	return nil
 }
 

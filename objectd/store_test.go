@@ -834,6 +834,62 @@ func TestNewerVersionOnSilentDisksIsNotHidden(t *testing.T) {
 	}
 }
 
+// failAfter takes n bytes, then fails every write.
+type failAfter struct {
+	bytes.Buffer
+	n int
+}
+
+var errWriterFull = errors.New("writer full")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if room := f.n - f.Len(); len(p) > room {
+		f.Buffer.Write(p[:max(room, 0)])
+		return max(room, 0), errWriterFull
+	}
+	return f.Buffer.Write(p)
+}
+
+// TestReaderWriteTo streams objects of several stripes, and ranges of
+// them, through WriteTo (as io.Copy does) after a first Read, and checks
+// the bytes, the count, and a destination that fails half way.
+func TestReaderWriteTo(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	ctx := context.Background()
+	data := randBytes(7, 2*DefaultBlockSize+12345)
+	ts.put(t, "k", data)
+	for _, c := range []struct{ off, n int64 }{{0, -1}, {1, 2 * DefaultBlockSize}, {DefaultBlockSize - 3, 7}, {int64(len(data)) - 1, 1}} {
+		_, rc, err := ts.GetObject(ctx, "bkt", "k", GetOptions{Offset: c.off, Length: c.n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := data[c.off:]
+		if c.n >= 0 {
+			want = want[:c.n]
+		}
+		first := make([]byte, min(100, len(want)))
+		if _, err := io.ReadFull(rc, first); err != nil {
+			t.Fatal(err)
+		}
+		var rest bytes.Buffer
+		n, err := rc.(io.WriterTo).WriteTo(&rest)
+		rc.Close()
+		if err != nil || n != int64(len(want)-len(first)) || !bytes.Equal(append(first, rest.Bytes()...), want) {
+			t.Errorf("range %+v: WriteTo wrote %d (%v), bytes equal: %v", c, n, err, bytes.Equal(append(first, rest.Bytes()...), want))
+		}
+	}
+	_, rc, err := ts.GetObject(ctx, "bkt", "k", GetOptions{Length: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	dst := &failAfter{n: DefaultBlockSize + 10}
+	n, err := rc.(io.WriterTo).WriteTo(dst)
+	if !errors.Is(err, errWriterFull) || n != int64(dst.n) || !bytes.Equal(dst.Bytes(), data[:dst.n]) {
+		t.Errorf("failing destination: wrote %d, %v; want %d and errWriterFull", n, err, dst.n)
+	}
+}
+
 // shardFiles lists the shard files under a disk's directory.
 func shardFiles(t *testing.T, dir string) []string {
 	t.Helper()

@@ -283,13 +283,20 @@ func (q *request) getObject(head bool) error {
 	if head || rc == nil {
 		return nil
 	}
-	bp := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(bp)
-	var body io.Reader = rc
-	if k != nil {
-		body = k.decrypt(rc, info, off)
+	var written int64
+	if wt, ok := rc.(io.WriterTo); ok && k == nil {
+		// The store's reader writes its shards' blocks straight to the
+		// connection: no copy through a buffer here.
+		written, err = wt.WriteTo(&cappedWriter{w: q.w, left: n})
+	} else {
+		bp := copyBuffers.Get().(*[]byte)
+		defer copyBuffers.Put(bp)
+		var body io.Reader = rc
+		if k != nil {
+			body = k.decrypt(rc, info, off)
+		}
+		written, err = io.CopyBuffer(q.w, io.LimitReader(body, n), *bp)
 	}
-	written, err := io.CopyBuffer(q.w, io.LimitReader(body, n), *bp)
 	if err != nil || written != n {
 		// The status line is out: the short body (Content-Length is set)
 		// makes the connection close, which the client sees as an error.
@@ -297,6 +304,29 @@ func (q *request) getObject(head bool) error {
 			"request_id", q.id, "written", written, "want", n, "err", err)
 	}
 	return nil
+}
+
+// cappedWriter passes at most left bytes to w, failing a write beyond
+// them: a body never outgrows its Content-Length.
+type cappedWriter struct {
+	w    io.Writer
+	left int64
+}
+
+var errResponseTooLong = errors.New("s3: response body longer than its Content-Length")
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > c.left {
+		n, err := c.w.Write(p[:c.left])
+		c.left -= int64(n)
+		if err == nil {
+			err = errResponseTooLong
+		}
+		return n, err
+	}
+	n, err := c.w.Write(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 func (q *request) deleteObject() error {
