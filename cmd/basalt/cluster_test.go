@@ -137,8 +137,10 @@ func TestObjectsAcrossNodes(t *testing.T) {
 		want := slices.Sorted(maps.Keys(model))
 		for _, srv := range up {
 			// Retries, as clients do: a node just restarted answers 503
-			// until it hears from the Raft leader and sees the others.
-			c := minioClient(t, srv, 5)
+			// until it hears from the Raft leader and sees the others, and
+			// any node does while a new leader is elected (under a loaded
+			// CI machine, heartbeats can miss and start an election).
+			c := minioClient(t, srv, 10)
 			var got []string
 			for o := range c.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
 				if o.Err != nil {

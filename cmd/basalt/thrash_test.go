@@ -269,6 +269,22 @@ func (c *relayCluster) RestoreDisk(ctx context.Context, node, disk int) error {
 	return err
 }
 
+// RemoveDisk runs `basalt admin disk out` and `disk remove` through the
+// first node; out is refused while the disk holds records.
+func (c *relayCluster) RemoveDisk(ctx context.Context, node, disk int) error {
+	if _, err := c.admin(ctx, 0, "disk", "out", diskID(node, disk)); err != nil {
+		return fmt.Errorf("%w: %w", thrash.ErrRefused, err)
+	}
+	_, err := c.admin(ctx, 0, "disk", "remove", diskID(node, disk))
+	return err
+}
+
+// AddDisk runs `basalt admin disk add` through the first node.
+func (c *relayCluster) AddDisk(ctx context.Context, node, disk int) error {
+	_, err := c.admin(ctx, 0, "disk", "add", diskID(node, disk))
+	return err
+}
+
 // Rebalance runs `basalt admin rebalance` on every node, as settle does.
 func (c *relayCluster) Rebalance(ctx context.Context) (moved, handoffs int64, err error) {
 	var errs []error
@@ -296,7 +312,9 @@ func (c *relayCluster) Rebalance(ctx context.Context) (moved, handoffs int64, er
 // objects (2+2) by one ring over the six disks, and reach each other
 // through relays: four clients spread over the nodes for about 40 s, with
 // kill -9s of a node, rounds of flipped bytes, a disk replacement, a
-// disk drained under load (restored before the final checks), a disk
+// disk drained under load twice (the first returned to service by
+// removing it from the ring and adding it back, under load; the second
+// restored before the final checks), a disk
 // that starts failing under load (taken out of service by its node, then
 // replaced and returned to service) and a node cut off the network for a
 // few seconds, then the final checks, where the redundancy check empties
@@ -308,7 +326,7 @@ func TestThrashCluster(t *testing.T) {
 	cfg := thrash.Config{
 		Duration:        40 * time.Second,
 		Clients:         4,
-		Faults:          thrash.Faults{Every: 250, Kill: 2, Flip: 2, Replace: 1, Drain: 1, Fail: 1, Cut: 1, MinRounds: 8},
+		Faults:          thrash.Faults{Every: 250, Kill: 2, Flip: 2, Replace: 1, Drain: 2, Fail: 1, Cut: 1, MinRounds: 9},
 		FillBackTimeout: 3 * time.Minute,
 	}
 	three := func(t *testing.T) ([]*testserver.Server, thrash.Cluster) {
@@ -322,9 +340,13 @@ func TestThrashCluster(t *testing.T) {
 	rep := thrashRun(t, "TestThrashCluster", cfg, 15*time.Minute, three)
 	checkThrashCoverage(t, rep, thrash.FaultKill, thrash.FaultFlip, thrash.FaultReplace, thrash.FaultDrain, thrash.FaultFail, thrash.FaultCut)
 	// Every drained disk was restored (the last before the final checks),
-	// after rebalance rounds that settled.
+	// after rebalance rounds that settled; the first by removing it from
+	// the ring and adding it back.
 	if rep.Faults["restore"] != rep.Faults[thrash.FaultDrain] || rep.Faults["settle-rounds"] == 0 {
 		t.Errorf("%d drains, %d restores, %d rebalance rounds: %v", rep.Faults[thrash.FaultDrain], rep.Faults["restore"], rep.Faults["settle-rounds"], rep.Faults)
+	}
+	if rep.Faults[thrash.FaultAdd]+rep.Faults["remove-refused"] == 0 {
+		t.Errorf("no drained disk was removed from the ring and added back: %v", rep.Faults)
 	}
 }
 

@@ -72,6 +72,19 @@ type RingChanger interface {
 	Rebalance(ctx context.Context) (moved, handoffs int64, err error)
 }
 
+// DiskAdder is a RingChanger that can also take a drained disk out of the
+// cluster map and add it back as a new disk: the ring change that adds a
+// disk. The harness then returns every other drained disk to service that
+// way instead of restoring it.
+type DiskAdder interface {
+	// RemoveDisk marks a drained disk out and removes it from the map; an
+	// error wrapping ErrRefused says the cluster refused (the disk still
+	// holds records) and nothing changed.
+	RemoveDisk(ctx context.Context, node, disk int) error
+	// AddDisk adds a disk of a node to the map, with its usual weight.
+	AddDisk(ctx context.Context, node, disk int) error
+}
+
 // DiskFailer is a Cluster that can make a disk start failing under its
 // running node: from then on every I/O of the node on that disk returns
 // an error, until the disk's directory is removed (replaced). The harness

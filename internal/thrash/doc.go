@@ -51,7 +51,9 @@
 //     and for Faults.HealGrace more. Operations through any node may fail
 //     meanwhile, as during a kill; none may return a wrong answer;
 //   - drain (RingChanger): a ring change under load. A disk drained by an
-//     earlier round is restored, then a disk chosen from the seed is
+//     earlier round is restored (in a cluster that is a DiskAdder, every
+//     other time, the first included, by removing it from the ring and
+//     adding it back: a disk added under load), then a disk chosen from the seed is
 //     drained (a drain the cluster refuses, as one that would leave the
 //     policy unplaceable, is counted and changes nothing); after each
 //     change the harness runs rebalance passes on every node until one

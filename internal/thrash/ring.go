@@ -146,12 +146,38 @@ func (t *thrasher) repairBeforeChange(ctx context.Context, label string) error {
 }
 
 // restore returns the drained disk to service and settles the cluster.
+// In a cluster that can add disks, every other time (the first included)
+// it does so by removing the disk from the map and adding it back, a ring
+// change that adds a disk; a removal the cluster refuses falls back to a
+// restore.
 func (t *thrasher) restore(ctx context.Context, label string, rc RingChanger) error {
 	d := t.drained
-	t.fault(label, "restore %s", t.diskName(d))
-	if err := rc.RestoreDisk(ctx, d.node, d.disk); err != nil {
-		return fmt.Errorf("%w: restore %s: %w", ErrCluster, t.diskName(d), err)
+	name := t.diskName(d)
+	added := false
+	if da, ok := t.cluster.(DiskAdder); ok && t.restores%2 == 0 {
+		t.fault(label, "remove %s from the ring", name)
+		switch err := da.RemoveDisk(ctx, d.node, d.disk); {
+		case errors.Is(err, ErrRefused):
+			t.fault(label, "removal of %s refused: %v", name, err)
+			t.count(t.faults, "remove-refused", 1)
+		case err != nil:
+			return fmt.Errorf("%w: remove %s: %w", ErrCluster, name, err)
+		default:
+			t.fault(label, "add %s to the ring", name)
+			if err := da.AddDisk(ctx, d.node, d.disk); err != nil {
+				return fmt.Errorf("%w: add %s: %w", ErrCluster, name, err)
+			}
+			t.count(t.faults, FaultAdd, 1)
+			added = true
+		}
 	}
+	if !added {
+		t.fault(label, "restore %s", name)
+		if err := rc.RestoreDisk(ctx, d.node, d.disk); err != nil {
+			return fmt.Errorf("%w: restore %s: %w", ErrCluster, name, err)
+		}
+	}
+	t.restores++
 	t.drained = noDisk
 	t.count(t.faults, "restore", 1)
 	return t.settle(ctx, label)

@@ -39,6 +39,7 @@ const (
 	FaultReplace = "replace" // a disk directory removed while its node is down
 	FaultCut     = "cut"     // a node cut off the network for a few seconds (Cutter)
 	FaultDrain   = "drain"   // a disk drained under load, restored later (RingChanger)
+	FaultAdd     = "add"     // a drained disk removed from the ring and added back (DiskAdder)
 	FaultFail    = "fail"    // a disk starts failing under load, is replaced (DiskFailer)
 )
 
@@ -210,8 +211,10 @@ type Report struct {
 	// way (see Config.StrictReads), by operation kind.
 	Raced map[string]int
 	// Faults counts injected faults by kind; "flip-files" counts the shard
-	// files damaged, "restore" the drained disks returned to service,
-	// "drain-refused" the drains the cluster refused, "repair" the damaged
+	// files damaged, "restore" the drained disks returned to service (of
+	// them, "add" those removed from the ring and added back),
+	// "drain-refused" the drains the cluster refused, "remove-refused" the
+	// removals it refused (restored instead), "repair" the damaged
 	// disks replaced before a ring change (see the package comment) and
 	// "settle-rounds" the rebalance rounds run on every node.
 	Faults map[string]int
@@ -353,8 +356,9 @@ type thrasher struct {
 	bytesR     int64
 	written    map[string][]writtenValue // every value written to each key
 
-	damaged diskRef // the one disk with unrepaired damage, or noDisk
-	drained diskRef // the disk drained and not yet restored, or noDisk
+	damaged  diskRef // the one disk with unrepaired damage, or noDisk
+	drained  diskRef // the disk drained and not yet restored, or noDisk
+	restores int     // drained disks returned to service so far
 }
 
 // diskRef names a disk by the indexes of its node in Cluster.Nodes and of
