@@ -562,10 +562,10 @@ func (s *Store) widen(bucket, key string, okey []byte, set []disk.Volume, recs [
 // beyond returns the disks beyond an object's set that may hold its
 // records: those an earlier ring placed it on (until the rebalancer has
 // moved it) and the ring's first hand-offs (where a write went while a
-// primary was down), each once and in service. gone counts the disks an
-// earlier ring placed it on that are not in service and not among the
-// current ring's primaries for it: they cannot answer but may hold
-// records a write counted.
+// primary was down), each once and in service. gone counts those that are
+// down (an earlier ring's disk out of service and not among the current
+// ring's primaries for it, or a hand-off seen down): they cannot answer
+// but may hold records a write counted.
 func (s *Store) beyond(v *clusterView, bucket, key string, set []disk.Volume) (cands []disk.Volume, gone int) {
 	seen := map[disk.Volume]bool{}
 	for _, d := range set {
@@ -592,8 +592,14 @@ func (s *Store) beyond(v *clusterView, bucket, key string, set []disk.Volume) (c
 		}
 	}
 	if plErr == nil {
+		// A hand-off that is down may have taken records for a slot from
+		// a writer that saw it up: it is silent too.
 		for _, id := range pl.Handoffs[:min(len(pl.Handoffs), len(set))] {
-			if d := v.Volumes[id]; d != nil && !seen[d] && !d.Failed() {
+			switch d := v.Volumes[id]; {
+			case d != nil && seen[d]:
+			case d == nil || d.Failed():
+				goneIDs[id] = true
+			default:
 				seen[d] = true
 				cands = append(cands, d)
 			}

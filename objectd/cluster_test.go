@@ -323,3 +323,39 @@ func countShardFiles(t *testing.T, dir string) int {
 	}
 	return n
 }
+
+// TestDownHandoffCountsAsSilent overwrites a key while one primary is
+// down and another fails the write: the new version goes to two primaries
+// and the first hand-off (three slots, acknowledged). A reader that then
+// sees that hand-off down, and another primary down too (its stand-in,
+// the second hand-off, holds nothing), finds the old version on two
+// primaries and the new one on one. The hand-off it did not ask may hold
+// the rest of the new version: the read must refuse (ErrReadQuorum), not
+// serve the old version; once the disks are back, the new one reads.
+func TestDownHandoffCountsAsSilent(t *testing.T) {
+	ts, _, rg, byID := ringedStore(t)
+	prim, hand := placement(t, rg, byID, "k")
+	ts.put(t, "k", randBytes(1, 40<<10))
+	takeOutOfService(ts, prim[3])
+	ts.efs.Inject(vfs.OnPrefix(ts.dirs[prim[1]]))
+	v2 := randBytes(2, 40<<10)
+	ts.put(t, "k", v2)
+	ts.efs.Reset()
+	for _, i := range []int{prim[1], prim[3]} {
+		ts.disks[i].(*disk.Disk).Reinstate()
+	}
+
+	// The reader's view: the first hand-off and the third primary down.
+	takeOutOfService(ts, hand[0])
+	takeOutOfService(ts, prim[2])
+	if got, err := ts.get(t, "k", 0, -1); !errors.Is(err, ErrReadQuorum) {
+		t.Fatalf("read with the hand-off that took the write down: %d bytes (new version: %v), %v; want ErrReadQuorum",
+			len(got), bytes.Equal(got, v2), err)
+	}
+	for _, i := range []int{hand[0], prim[2]} {
+		ts.disks[i].(*disk.Disk).Reinstate()
+	}
+	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
+		t.Fatalf("read once every disk answers: %v", err)
+	}
+}
