@@ -123,9 +123,13 @@ func (s *Store) healLoop() {
 
 // maxHealAttempts bounds the tries of one heal that keeps failing (a
 // disk holding a needed shard down for long, a read refused by the read
-// rule during a cut); its request stays recorded on the disks, for the
+// rule during a cut), and maxHealRetries the heals waiting to be tried
+// again; a heal given up keeps its request recorded on the disks, for the
 // next start, and the scrubber finds the object anyway.
-const maxHealAttempts = 8
+const (
+	maxHealAttempts = 8
+	maxHealRetries  = 1 << 16
+)
 
 // healRetries schedules the heals that failed again, after a wait that
 // starts at base and doubles with each failure, up to 10 minutes. It
@@ -139,7 +143,7 @@ type healRetries struct {
 
 type healRetry struct {
 	attempts int
-	at       time.Time // zero: queued, waiting for its result
+	at       time.Time // when to queue it (again)
 }
 
 func newHealRetries(base time.Duration) *healRetries {
@@ -149,13 +153,17 @@ func newHealRetries(base time.Duration) *healRetries {
 }
 
 // failed schedules t again after a failure at now; false when it has
-// failed maxHealAttempts times (it is then forgotten).
+// failed maxHealAttempts times, or too many others wait (it is then
+// forgotten).
 func (r *healRetries) failed(t healTask, now time.Time) bool {
 	if r.base <= 0 {
 		return true
 	}
 	e := r.tasks[t]
 	if e == nil {
+		if len(r.tasks) >= maxHealRetries {
+			return false
+		}
 		e = &healRetry{}
 		r.tasks[t] = e
 	}
@@ -164,29 +172,36 @@ func (r *healRetries) failed(t healTask, now time.Time) bool {
 		delete(r.tasks, t)
 		return false
 	}
-	e.at = now.Add(min(r.base<<(e.attempts-1), 10*time.Minute))
+	e.at = now.Add(r.wait(e.attempts))
 	if r.next.IsZero() || e.at.Before(r.next) {
 		r.arm(e.at, now)
 	}
 	return true
 }
 
+// wait is the wait after a task's n-th failure: base, doubling, at most
+// 10 minutes.
+func (r *healRetries) wait(n int) time.Duration {
+	return min(r.base<<(n-1), 10*time.Minute)
+}
+
 // forget drops t once a heal of it succeeded.
 func (r *healRetries) forget(t healTask) { delete(r.tasks, t) }
 
 // due returns the tasks to queue again at now (those due within half a
-// base wait, in one batch) and arms the timer for the rest.
+// base wait, in one batch) and arms the timer for the next. A task
+// returned is due again one wait later, in case its heal never reports
+// (a full queue drops it): a result reschedules or forgets it first.
 func (r *healRetries) due(now time.Time) []healTask {
 	r.next = time.Time{}
 	var out []healTask
 	var next time.Time
 	for t, e := range r.tasks {
-		switch {
-		case e.at.IsZero():
-		case !e.at.After(now.Add(r.base / 2)):
-			e.at = time.Time{}
+		if !e.at.After(now.Add(r.base / 2)) {
+			e.at = now.Add(r.wait(e.attempts + 1))
 			out = append(out, t)
-		case next.IsZero() || e.at.Before(next):
+		}
+		if next.IsZero() || e.at.Before(next) {
 			next = e.at
 		}
 	}

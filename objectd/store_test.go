@@ -985,8 +985,13 @@ func TestHealRetriesBackOff(t *testing.T) {
 		if got := rt.due(now); len(got) != 0 {
 			t.Fatalf("failure %d: %v due at once", i, got)
 		}
-		if got := rt.due(rt.tasks[a].at); len(got) != 1 || got[0] != a {
+		at := rt.tasks[a].at
+		if got := rt.due(at); len(got) != 1 || got[0] != a {
 			t.Fatalf("failure %d: due at its time: %v", i, got)
+		}
+		// Queued: due again only if no result comes within a wait.
+		if got := rt.due(at); len(got) != 0 {
+			t.Fatalf("failure %d: due twice: %v", i, got)
 		}
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second}
@@ -1009,6 +1014,15 @@ func TestHealRetriesBackOff(t *testing.T) {
 	rt.forget(b)
 	if len(rt.tasks) != 0 {
 		t.Errorf("forgotten tasks remain: %v", rt.tasks)
+	}
+	// Too many waiting: the next failure is given up at once.
+	many := newHealRetries(time.Second)
+	defer many.timer.Stop()
+	for i := range maxHealRetries {
+		many.failed(healTask{"bkt", fmt.Sprint(i)}, now)
+	}
+	if many.failed(healTask{"bkt", "one more"}, now) {
+		t.Errorf("a retry scheduled beyond %d waiting", maxHealRetries)
 	}
 	long := newHealRetries(5 * time.Minute)
 	defer long.timer.Stop()
