@@ -491,8 +491,11 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 		}
 	}
 	if present < s.writeQuorum() {
-		if placeErr != nil || slices.Contains(set, nil) {
+		switch {
+		case placeErr != nil:
 			return ObjectInfo{}, fmt.Errorf("%w: the parts' data is on %d disks of the set: %w", ErrWriteQuorum, present, placeErr)
+		case slices.Contains(set, nil):
+			return ObjectInfo{}, fmt.Errorf("%w: the parts' data is on %d disks of the set; the others are down", ErrWriteQuorum, present)
 		}
 		return ObjectInfo{}, fmt.Errorf("%w: the parts' data is on only %d disks; upload the parts again", ErrInvalidPart, present)
 	}
