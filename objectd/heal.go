@@ -233,7 +233,17 @@ func (s *Store) HealObject(bucket, key string) error {
 // healObject heals every version of a key: the current one, then each
 // noncurrent one.
 func (s *Store) healObject(bucket, key string) (HealResult, error) {
-	res, err := s.healAt(bucket, key, objectKey(bucket, key))
+	return s.healVersions(bucket, key, false)
+}
+
+// healVersions is healObject; with trust set (filling a disk back), the
+// shards the records say are there are taken as good without reading
+// them through first: the rebuild reads k of them, block by block with
+// their checksums, and only if that fails is every shard verified and the
+// heal made again. Damage on the shards it did not read is the
+// scrubber's to find.
+func (s *Store) healVersions(bucket, key string, trust bool) (HealResult, error) {
+	res, err := s.healAt(bucket, key, objectKey(bucket, key), trust)
 	if err != nil {
 		return res, err
 	}
@@ -242,7 +252,7 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 		return res, err
 	}
 	for _, v := range vs {
-		r, err := s.healAt(bucket, key, v.rkey)
+		r, err := s.healAt(bucket, key, v.rkey, trust)
 		if err != nil {
 			return res, err
 		}
@@ -254,12 +264,20 @@ func (s *Store) healObject(bucket, key string) (HealResult, error) {
 }
 
 // healAt heals the version kept at record key okey (the object's record
-// key, or a noncurrent version's).
-func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
+// key, or a noncurrent version's); trust as for healVersions.
+func (s *Store) healAt(bucket, key string, okey []byte, trust bool) (HealResult, error) {
 	// One heal at a time: repair traffic stays bounded, and two healers
 	// never rebuild the same shard.
 	s.healMu.Lock()
 	defer s.healMu.Unlock()
+	res, err := s.healLocked(bucket, key, okey, trust)
+	if trust && err != nil {
+		res, err = s.healLocked(bucket, key, okey, false)
+	}
+	return res, err
+}
+
+func (s *Store) healLocked(bucket, key string, okey []byte, trust bool) (HealResult, error) {
 	// Resolve and hold the version's data as a GET does (lookupHeld), on
 	// the same widened set: a version whose records are partly on
 	// hand-offs or on an earlier ring's disks is the current one, and the
@@ -288,7 +306,7 @@ func (s *Store) healAt(bucket, key string, okey []byte) (HealResult, error) {
 			offline++
 			continue
 		}
-		if holders[j] && s.verifyShards(d, best, j) == nil {
+		if holders[j] && (trust || s.verifyShards(d, best, j) == nil) {
 			good[j] = true
 			nGood++
 		} else {
@@ -543,7 +561,7 @@ func (s *Store) fillBack() {
 		if clustered && !slices.ContainsFunc(s.set(bucket, o.Key), func(d disk.Volume) bool { return slices.Contains(healing, d) }) {
 			return nil
 		}
-		if _, err := s.healObject(bucket, o.Key); err != nil {
+		if _, err := s.healVersions(bucket, o.Key, true); err != nil {
 			failed++
 			s.log.Warn("fill back: heal failed", "bucket", bucket, "key", o.Key, "err", err)
 		}

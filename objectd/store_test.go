@@ -1033,3 +1033,46 @@ func TestHealRetriesBackOff(t *testing.T) {
 		t.Errorf("third wait at a 5 min base: %v, want the 10 min cap", w)
 	}
 }
+
+// TestFillBackRereadsOnABadSource replaces a disk while the shard that a
+// fill back reads first, trusting the records, is corrupt: the rebuild
+// from it fails, the heal verifies every shard and is made again, and
+// both the new disk and the corrupt shard end up whole.
+func TestFillBackRereadsOnABadSource(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	data := randBytes(11, 300<<10)
+	ts.put(t, "k", data)
+	set := ts.set("bkt", "k")
+	const replaced = 2
+	first := -1 // the first source: the lowest slot on another disk
+	for _, d := range set {
+		if i := slices.Index(ts.disks, d); i != replaced {
+			first = i
+			break
+		}
+	}
+	ts.Close()
+	if n := corruptShards(t, ts, first); n != 1 {
+		t.Fatalf("corrupted %d shard files on disk %d, want 1", n, first)
+	}
+	if err := os.RemoveAll(ts.dirs[replaced]); err != nil {
+		t.Fatal(err)
+	}
+	s := reopen(t, ts.dirs)
+	<-s.filled
+	if s.disks[replaced].Healing() {
+		t.Fatal("the replaced disk is still marked healing: the fill back failed")
+	}
+	for j, d := range s.set("bkt", "k") {
+		rec, err := s.readRecord(d, objectKey("bkt", "k"))
+		if err != nil || rec == nil {
+			t.Fatalf("slot %d (%s): record %v, %v", j, d.Root(), rec, err)
+		}
+		if err := s.verifyShards(d, rec, j); err != nil {
+			t.Errorf("slot %d (%s) after the fill back: %v", j, d.Root(), err)
+		}
+	}
+	if got, err := readAll(t, s, "k"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read after the fill back: %v", err)
+	}
+}
