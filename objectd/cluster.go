@@ -315,6 +315,20 @@ func (v *clusterView) reached(ask bool) int {
 	return n
 }
 
+// reprobe asks each node whose disks all look down whether it is back
+// (at most every reachProbeEvery, see reached), and reports whether one
+// was: its disks then count again. A node is seen down for up to a
+// health probe's interval after it restarted; what must hear from all but
+// m disks (a listing) asks again before it refuses.
+func (s *Store) reprobe() bool {
+	v := s.layout.Load()
+	if v == nil || v.serving() != nil {
+		return false
+	}
+	before := v.reached(false)
+	return v.reached(true) > before
+}
+
 func (v *clusterView) mayProbe(node ring.NodeID) bool {
 	v.probeMu.Lock()
 	defer v.probeMu.Unlock()

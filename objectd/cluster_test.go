@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/basaltstore/basalt/internal/vfs"
@@ -357,5 +358,55 @@ func TestDownHandoffCountsAsSilent(t *testing.T) {
 	}
 	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
 		t.Fatalf("read once every disk answers: %v", err)
+	}
+}
+
+// seenDown is a disk of another node that this node sees down (its node
+// restarted, and no health probe has reached it since) until it is asked
+// again: it answers the probe (Healthy) and comes back on Reinstate.
+type seenDown struct {
+	disk.Volume
+	down atomic.Bool
+}
+
+func (d *seenDown) Failed() bool { return d.down.Load() || d.Volume.Failed() }
+func (d *seenDown) Reinstate() {
+	d.down.Store(false)
+	d.Volume.Reinstate()
+}
+
+// TestListingAsksNodesSeenDownAgain lists a ring of three nodes while
+// one disk of node 2 is out of service and both disks of node 3 look
+// down, though node 3 is back: three disks of six missing, more than m.
+// The listing asks node 3 again before it refuses, and lists everything.
+func TestListingAsksNodesSeenDownAgain(t *testing.T) {
+	ts, m, rg, _ := ringedStore(t)
+	ctx := context.Background()
+	for i := range 8 {
+		ts.put(t, fmt.Sprintf("k%d", i), randBytes(uint64(i), 1<<10))
+	}
+	vols := map[ring.DiskID]disk.Volume{}
+	var node3 []*seenDown
+	for i, d := range m.Disks {
+		vols[d.ID] = ts.disks[i]
+		if d.Node == "n3" {
+			sd := &seenDown{Volume: ts.disks[i]}
+			sd.down.Store(true)
+			node3 = append(node3, sd)
+			vols[d.ID] = sd
+		}
+	}
+	if err := ts.SetLayout(&Layout{Ring: rg, Policy: "ec", Volumes: vols}); err != nil {
+		t.Fatal(err)
+	}
+	takeOutOfService(ts, 2) // n2's first disk
+	res, err := ts.ListObjects(ctx, "bkt", ListOptions{})
+	if err != nil || len(res.Objects) != 8 {
+		t.Fatalf("listing with node 3 seen down: %d objects, %v; want 8", len(res.Objects), err)
+	}
+	for _, d := range node3 {
+		if d.Failed() {
+			t.Errorf("%s still seen down after the listing", d.Root())
+		}
 	}
 }

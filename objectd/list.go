@@ -149,11 +149,18 @@ func (s *Store) listObjects(bucket string, opts ListOptions) (ListResult, error)
 		start = append(append(append([]byte(nil), base...), opts.After...), 0)
 	}
 	mi, online := s.mergeOn(s.online(), prefix, start)
+	missing, err := s.listAnswered(mi)
+	if err != nil && s.reprobe() {
+		// A node seen down was back (just restarted, say): list again
+		// with its disks rather than refuse.
+		mi.close()
+		mi, online = s.mergeOn(s.online(), prefix, start)
+		missing, err = s.listAnswered(mi)
+	}
 	defer mi.close()
 	if online < s.cfg.DataShards {
 		return ListResult{}, ErrReadQuorum
 	}
-	missing, err := s.listAnswered(mi)
 	if err != nil {
 		return ListResult{}, err
 	}
