@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -113,6 +111,13 @@ func takeOutOfService(ts *testStore, i int) {
 	}
 }
 
+// reinstate returns disks to service.
+func reinstate(ts *testStore, disks ...int) {
+	for _, i := range disks {
+		ts.disks[i].Reinstate()
+	}
+}
+
 // setRing builds the ring of m (after prev) and lays the store out by it.
 func setRing(t *testing.T, ts *testStore, prev *ring.Ring, m *ring.Map) *ring.Ring {
 	t.Helper()
@@ -152,9 +157,7 @@ func TestCutOffReaderSeesNoStaleVersion(t *testing.T) {
 	}
 	v2 := randBytes(2, 40<<10)
 	ts.put(t, "k", v2)
-	for _, i := range prim[2:] {
-		ts.disks[i].(*disk.Disk).Reinstate()
-	}
+	reinstate(ts, prim[2:]...)
 
 	// The cut-off side: primaries 0, 1 and the hand-offs do not answer
 	// (not yet taken out of service).
@@ -192,7 +195,7 @@ func TestFailedDiskCountsAsSilent(t *testing.T) {
 	v2 := randBytes(2, 40<<10)
 	ts.put(t, "k", v2)
 	ts.efs.Reset()
-	ts.disks[prim[3]].(*disk.Disk).Reinstate()
+	reinstate(ts, prim[3])
 
 	// The first primary fails: out of the ring, out of service.
 	m, err := ring.Apply(m, ring.FailDisk{Disk: m.Disks[prim[0]].ID})
@@ -210,7 +213,7 @@ func TestFailedDiskCountsAsSilent(t *testing.T) {
 		t.Fatalf("list with one record in sight: %v %v; want ErrReadQuorum", res.Objects, err)
 	}
 	ts.efs.Reset()
-	ts.disks[prim[1]].(*disk.Disk).Reinstate()
+	reinstate(ts, prim[1])
 	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
 		t.Fatalf("read once the silent disk answers: %v", err)
 	}
@@ -232,9 +235,7 @@ func TestHealKeepsNewerVersionOnHandoffs(t *testing.T) {
 	}
 	v2 := randBytes(2, 40<<10)
 	ts.put(t, "k", v2)
-	for _, i := range prim[1:] {
-		ts.disks[i].(*disk.Disk).Reinstate()
-	}
+	reinstate(ts, prim[1:]...)
 	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
 		t.Fatalf("read before the heal: %d bytes, %v; want the new version", len(got), err)
 	}
@@ -278,9 +279,7 @@ func TestUploadSpanningAnOutageCompletes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("part 1 with two primaries down: %v", err)
 	}
-	for _, i := range prim[2:] {
-		ts.disks[i].(*disk.Disk).Reinstate()
-	}
+	reinstate(ts, prim[2:]...)
 	pi2, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 2, bytes.NewReader(p2), int64(len(p2)), PutOptions{})
 	if err != nil {
 		t.Fatalf("part 2: %v", err)
@@ -302,27 +301,11 @@ func TestUploadSpanningAnOutageCompletes(t *testing.T) {
 	}
 	ts.efs.Reset()
 	for _, i := range hand {
-		ts.disks[i].(*disk.Disk).Reinstate()
-		if n := countShardFiles(t, ts.dirs[i]); n != 0 {
+		reinstate(ts, i)
+		if n := len(shardFiles(t, ts.dirs[i])); n != 0 {
 			t.Errorf("hand-off %d keeps %d shard files after the completion", i, n)
 		}
 	}
-}
-
-// countShardFiles counts the shard files under a disk's directory.
-func countShardFiles(t *testing.T, dir string) int {
-	t.Helper()
-	n := 0
-	err := filepath.WalkDir(filepath.Join(dir, "shards"), func(_ string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			n++
-		}
-		return err
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // TestDownHandoffCountsAsSilent overwrites a key while one primary is
@@ -342,9 +325,7 @@ func TestDownHandoffCountsAsSilent(t *testing.T) {
 	v2 := randBytes(2, 40<<10)
 	ts.put(t, "k", v2)
 	ts.efs.Reset()
-	for _, i := range []int{prim[1], prim[3]} {
-		ts.disks[i].(*disk.Disk).Reinstate()
-	}
+	reinstate(ts, prim[1], prim[3])
 
 	// The reader's view: the first hand-off and the third primary down.
 	takeOutOfService(ts, hand[0])
@@ -353,9 +334,7 @@ func TestDownHandoffCountsAsSilent(t *testing.T) {
 		t.Fatalf("read with the hand-off that took the write down: %d bytes (new version: %v), %v; want ErrReadQuorum",
 			len(got), bytes.Equal(got, v2), err)
 	}
-	for _, i := range []int{hand[0], prim[2]} {
-		ts.disks[i].(*disk.Disk).Reinstate()
-	}
+	reinstate(ts, hand[0], prim[2])
 	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
 		t.Fatalf("read once every disk answers: %v", err)
 	}

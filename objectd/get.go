@@ -295,7 +295,9 @@ func (r *objectReader) closeParts() {
 // fill produces the bytes of the stripe holding r.pos, up to r.end, in
 // r.outBuf.
 func (r *objectReader) fill() error {
-	r.buffers()
+	if r.out == nil {
+		r.out = r.s.pools.getStripe()
+	}
 	w := sliceWriter{buf: (*r.out)[:0]}
 	if err := r.next(&w); err != nil {
 		return err
@@ -306,10 +308,10 @@ func (r *objectReader) fill() error {
 	return nil
 }
 
-// buffers takes the reader's stripe and shard buffers from the pools.
+// buffers takes the reader's shard buffers from the pool (WriteTo needs
+// no stripe buffer: fill takes one).
 func (r *objectReader) buffers() {
-	if r.out == nil {
-		r.out = r.s.pools.getStripe()
+	if r.shards == nil {
 		r.shards = r.s.pools.getShards()
 		r.view = make([][]byte, len(*r.shards))
 		r.part = -1

@@ -332,12 +332,11 @@ func (s *Store) healLocked(bucket, key string, okey []byte, trust bool) (HealRes
 	mu := s.lock(bucket, key)
 	mu.Lock()
 	defer mu.Unlock()
-	_, crecs, cerrs := s.readSet(bucket, key, okey)
+	cset, crecs, cerrs := s.readSet(bucket, key, okey)
 	cur, _, err := s.resolveAny(crecs, cerrs)
 	if err != nil || cur.VersionID != best.VersionID {
 		return HealResult{}, nil
 	}
-	recs2, _ := s.readRecords(set, okey)
 	res := HealResult{Complete: offline == 0}
 	for j, d := range set {
 		if !targets[j] {
@@ -346,7 +345,12 @@ func (s *Store) healLocked(bucket, key string, okey []byte, trust bool) (HealRes
 		r := *best
 		r.ShardIndex = j
 		val := r.marshal()
-		old := recs2[j]
+		// What the target holds now, from the check's read when it saw
+		// this disk at this slot.
+		old := crecs[j]
+		if cset[j] != d || cerrs[j] != nil {
+			old, _ = s.readRecord(d, okey)
+		}
 		err := d.Update(func(t disk.Txn) error {
 			for pi, p := range best.Parts {
 				if p.Inline {

@@ -344,8 +344,8 @@ func (s *Store) abortUpload(bucket, key, uploadID string) error {
 	defer mu.Unlock()
 	set, _, _ := s.readSet(bucket, key, uploadKey(bucket, key, uploadID))
 	extra := s.otherDisks(bucket, key, set)
-	parts, _ := s.uploadParts(set, extra, uploadID)
-	s.dropUpload(set, extra, bucket, key, uploadID, parts, nil)
+	parts, where := s.uploadParts(set, extra, uploadID)
+	s.dropUpload(set, extra, bucket, key, uploadID, parts, where, nil)
 	return nil
 }
 
@@ -353,19 +353,21 @@ func (s *Store) abortUpload(bucket, key, uploadID string) error {
 // neither keep nor the object's current records use. (A crash between a
 // CompleteMultipartUpload's commit and this cleanup leaves the upload
 // behind with parts the object uses; aborting or completing it again must
-// not take them from the object.) The disks beyond the set (extra) lose the parts'
-// data whatever keep says: an object's records are on its set. Callers
-// hold the key's lock.
-func (s *Store) dropUpload(set, extra []disk.Volume, bucket, key, uploadID string, parts []*record, keep map[string]bool) {
+// not take them from the object.) A disk beyond the set (extra) that
+// holds a part (where, from uploadParts) loses its data whatever keep
+// says: an object's records are on its set. Callers hold the key's lock.
+func (s *Store) dropUpload(set, extra []disk.Volume, bucket, key, uploadID string, parts []*record, where [][]disk.Volume, keep map[string]bool) {
 	keys := [][]byte{uploadKey(bucket, key, uploadID)}
 	for _, p := range parts {
 		keys = append(keys, partKey(uploadID, p.Parts[0].Number))
 	}
 	s.deleteKeys(append(slices.Clone(set), extra...), keys...)
-	for _, d := range extra {
-		for _, p := range parts {
-			id := p.Parts[0].DataID
-			s.removeDataIDUnless(d, id, false, func() bool { return !s.objectDataIDs([]disk.Volume{d}, bucket, key)[id] })
+	for i, p := range parts {
+		id := p.Parts[0].DataID
+		for _, d := range where[i] {
+			if d != nil && slices.Contains(extra, d) {
+				s.removeDataIDUnless(d, id, false, func() bool { return !s.objectDataIDs([]disk.Volume{d}, bucket, key)[id] })
+			}
 		}
 	}
 	inObject := s.objectDataIDs(set, bucket, key)
@@ -512,7 +514,7 @@ func (s *Store) CompleteMultipartUpload(ctx context.Context, bucket, key, upload
 	}
 	mu := s.lock(bucket, key)
 	mu.Lock()
-	s.dropUpload(set, extra, bucket, key, uploadID, stored, keep)
+	s.dropUpload(set, extra, bucket, key, uploadID, stored, where, keep)
 	mu.Unlock()
 	return rec.info(bucket, key), nil
 }

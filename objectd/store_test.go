@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/basaltstore/basalt/internal/vfs"
-	"github.com/basaltstore/basalt/objectd/disk"
 )
 
 type testStore struct {
@@ -955,7 +954,7 @@ func TestFailedHealIsRetried(t *testing.T) {
 		t.Fatalf("first heal: %+v, %v; want ErrReadQuorum", r.res, r.err)
 	}
 	ts.efs.Reset()
-	ts.disks[2].(*disk.Disk).Reinstate()
+	reinstate(ts, 2)
 	r := next()
 	for r.err != nil { // tries made before the shard read again
 		r = next()
