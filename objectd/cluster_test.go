@@ -302,8 +302,8 @@ func TestUploadSpanningAnOutageCompletes(t *testing.T) {
 	ts.efs.Reset()
 	for _, i := range hand {
 		reinstate(ts, i)
-		if n := len(shardFiles(t, ts.dirs[i])); n != 0 {
-			t.Errorf("hand-off %d keeps %d shard files after the completion", i, n)
+		if n := len(shardExtents(t, ts.dirs[i])); n != 0 {
+			t.Errorf("hand-off %d keeps %d shards after the completion", i, n)
 		}
 	}
 }

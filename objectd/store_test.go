@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/basaltstore/basalt/internal/vfs"
+	"github.com/basaltstore/basalt/objectd/disk"
 )
 
 type testStore struct {
@@ -127,14 +127,11 @@ func TestOverwriteDeleteAndMissing(t *testing.T) {
 	if got, err := ts.get(t, "k", 0, -1); err != nil || !bytes.Equal(got, v2) {
 		t.Fatalf("overwrite not visible: %v", err)
 	}
-	// The old version's shard files are gone: only directories remain.
+	// The old version's shards are gone.
 	for _, d := range ts.dirs {
-		filepath.Walk(filepath.Join(d, "shards"), func(p string, info os.FileInfo, err error) error {
-			if err == nil && !info.IsDir() {
-				t.Errorf("left-over shard file %s", p)
-			}
-			return nil
-		})
+		for _, e := range shardExtents(t, d) {
+			t.Errorf("left-over shard %s in %s", e.DataID, e.Path)
+		}
 	}
 	if err := ts.DeleteObject(ctx, "bkt", "k"); err != nil {
 		t.Fatal(err)
@@ -177,13 +174,14 @@ func TestBadBodies(t *testing.T) {
 	}
 	// Nothing half-written is left on any disk.
 	for _, d := range ts.dirs {
-		for _, sub := range []string{"tmp", "shards"} {
-			filepath.Walk(filepath.Join(d, sub), func(p string, info os.FileInfo, err error) error {
-				if err == nil && !info.IsDir() {
-					t.Errorf("left-over file %s", p)
-				}
-				return nil
-			})
+		filepath.Walk(filepath.Join(d, "tmp"), func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				t.Errorf("left-over file %s", p)
+			}
+			return nil
+		})
+		for _, e := range shardExtents(t, d) {
+			t.Errorf("left-over shard %s in %s", e.DataID, e.Path)
 		}
 	}
 }
@@ -246,22 +244,33 @@ func TestSurvivesMDisksFailing(t *testing.T) {
 	}
 }
 
-// corruptShards flips one byte in the middle of every shard file of the
-// object on disk i, and reports how many it touched.
+// corruptShards flips one byte in the middle of every shard on disk i,
+// and reports how many it touched.
 func corruptShards(t *testing.T, ts *testStore, i int) int {
 	t.Helper()
-	n := 0
-	filepath.Walk(filepath.Join(ts.dirs[i], "shards"), func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return nil
-		}
-		b, _ := os.ReadFile(p)
-		b[len(b)/2] ^= 0x5a
-		os.WriteFile(p, b, 0o644)
-		n++
-		return nil
-	})
-	return n
+	ext := shardExtents(t, ts.dirs[i])
+	for _, e := range ext {
+		flipByte(t, e.Path, e.Off+e.Len/2)
+	}
+	return len(ext)
+}
+
+// flipByte damages the byte at off of the file at p.
+func flipByte(t *testing.T, p string, off int64) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x5a
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestCorruptShardIsReconstructedAndRepaired(t *testing.T) {
@@ -656,7 +665,7 @@ func TestRepairQueueSurvivesRestart(t *testing.T) {
 	}
 	// The last disk of the object's set refuses writes (but answers reads,
 	// so it is not taken out of service by one write).
-	ts.efs.Inject(vfs.OnPrefix(filepath.Join(victim, "shards"), vfs.OpCreate))
+	ts.efs.Inject(vfs.OnPrefix(filepath.Join(victim, "segments"), vfs.OpCreate, vfs.OpWrite))
 	data := randBytes(5, 300<<10)
 	ts.put(t, "k", data)
 	ts.Close()
@@ -766,12 +775,9 @@ func TestReadOutlivesOverwrite(t *testing.T) {
 	}
 	rc.Close()
 	for _, d := range ts.dirs {
-		filepath.Walk(filepath.Join(d, "shards"), func(p string, info os.FileInfo, err error) error {
-			if err == nil && !info.IsDir() {
-				t.Errorf("shard file left after the last reader closed: %s", p)
-			}
-			return nil
-		})
+		for _, e := range shardExtents(t, d) {
+			t.Errorf("shard %s left after the last reader closed", e.DataID)
+		}
 	}
 }
 
@@ -889,20 +895,14 @@ func TestReaderWriteTo(t *testing.T) {
 	}
 }
 
-// shardFiles lists the shard files under a disk's directory.
-func shardFiles(t *testing.T, dir string) []string {
+// shardExtents lists the shards stored under a disk's directory.
+func shardExtents(t *testing.T, dir string) []disk.Extent {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(filepath.Join(dir, "shards"), func(p string, e fs.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			out = append(out, p)
-		}
-		return err
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	ext, err := disk.Extents(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return ext
 }
 
 // TestFailedHealIsRetried leaves an object with one readable shard of the
@@ -926,17 +926,18 @@ func TestFailedHealIsRetried(t *testing.T) {
 	data := randBytes(3, 1<<20)
 	ts.put(t, "k", data)
 	for _, i := range []int{0, 1} {
-		for _, f := range shardFiles(t, ts.dirs[i]) {
-			if err := os.Remove(f); err != nil {
+		for _, e := range shardExtents(t, ts.dirs[i]) {
+			if err := ts.disks[i].RemoveShard(e.DataID); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	unreadable := shardFiles(t, ts.dirs[2])
+	unreadable := shardExtents(t, ts.dirs[2])
 	if len(unreadable) != 1 {
-		t.Fatalf("disk 2 holds %d shard files, want 1", len(unreadable))
+		t.Fatalf("disk 2 holds %d shards, want 1", len(unreadable))
 	}
-	ts.efs.Inject(vfs.OnPrefix(unreadable[0]))
+	// The segment holds that one shard only.
+	ts.efs.Inject(vfs.OnPrefix(unreadable[0].Path))
 	ts.queueHeal("bkt", "k")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/basaltstore/basalt/internal/vfs"
@@ -59,12 +56,7 @@ func shardFileCount(t *testing.T, ts *testStore) int {
 	t.Helper()
 	n := 0
 	for _, d := range ts.dirs {
-		filepath.Walk(filepath.Join(d, "shards"), func(p string, info os.FileInfo, err error) error {
-			if err == nil && !info.IsDir() {
-				n++
-			}
-			return nil
-		})
+		n += len(shardExtents(t, d))
 	}
 	return n
 }
@@ -262,15 +254,16 @@ func TestNoncurrentVersionsAreHealed(t *testing.T) {
 	}
 	id := vs[0].best.Parts[0].DataID
 	removed := 0
-	filepath.Walk(filepath.Join(victim, "shards"), func(p string, info os.FileInfo, err error) error {
-		if err == nil && strings.Contains(p, id) {
-			os.Remove(p)
+	for _, e := range shardExtents(t, victim) {
+		if e.DataID == id {
+			if err := set[0].RemoveShard(id); err != nil {
+				t.Fatal(err)
+			}
 			removed++
 		}
-		return nil
-	})
+	}
 	if removed != 1 {
-		t.Fatalf("removed %d shard files of v1", removed)
+		t.Fatalf("removed %d shards of v1", removed)
 	}
 	res, err := ts.healObject("bkt", "k")
 	if err != nil || !res.Complete || res.Rebuilt != 1 {

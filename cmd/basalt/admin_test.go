@@ -45,17 +45,24 @@ func TestAdminScrubFindsRotAndStatusReportsIt(t *testing.T) {
 	if _, err := c.PutObject(ctx, "scrubbed", "big", bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Flip one byte past the header of one shard file of disk 2.
-	files, _ := filepath.Glob(filepath.Join(srv.DataDir(), "disk2", "shards", "*", "*"))
-	if len(files) != 1 {
-		t.Fatalf("want one shard file on disk2, found %v", files)
+	// Flip one byte past the header of the one shard of disk 2.
+	shards := diskShards(t, filepath.Join(srv.DataDir(), "disk2"))
+	if len(shards) != 1 {
+		t.Fatalf("want one shard on disk2, found %v", shards)
 	}
-	b, err := os.ReadFile(files[0])
+	f, err := os.OpenFile(shards[0].Path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[len(b)/2] ^= 0xff
-	if err := os.WriteFile(files[0], b, 0o644); err != nil {
+	at := shards[0].Off + shards[0].Len/2
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, at); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	_, err = f.WriteAt(b, at)
+	f.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"BASALT_ROOT_USER=" + srv.AccessKey(), "BASALT_ROOT_PASSWORD=" + srv.SecretKey()}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/basaltstore/basalt/internal/testserver"
 	"github.com/basaltstore/basalt/objectd"
+	"github.com/basaltstore/basalt/objectd/disk"
 	"github.com/basaltstore/basalt/proxy"
 )
 
@@ -60,10 +61,28 @@ func startNode(t *testing.T, n int, raft, join string, extra ...string) *testser
 	return testserver.Start(t, testserver.Options{Args: append(args, extra...)})
 }
 
-// shardFiles counts the shard files under a node's data folder.
+// shardFiles counts the shards stored on a node's disks.
 func shardFiles(t *testing.T, srv *testserver.Server) int {
 	t.Helper()
-	return countFiles(t, srv.DataDir(), func(p string) bool { return filepath.Base(filepath.Dir(filepath.Dir(p))) == "shards" })
+	disks, err := filepath.Glob(filepath.Join(srv.DataDir(), "*", "FORMAT"))
+	if err != nil || len(disks) == 0 {
+		t.Fatalf("no disks under %s: %v", srv.DataDir(), err)
+	}
+	n := 0
+	for _, f := range disks {
+		n += len(diskShards(t, filepath.Dir(f)))
+	}
+	return n
+}
+
+// diskShards lists the shards stored on one disk.
+func diskShards(t *testing.T, dir string) []disk.Extent {
+	t.Helper()
+	ext, err := disk.Extents(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ext
 }
 
 // rebalanceAll runs a rebalance pass on every node and returns the
@@ -268,7 +287,7 @@ func TestObjectsAcrossNodes(t *testing.T) {
 	adminRun(t, nodes[1], "disk", "drain", "n4:d1")
 	settle(t, nodes)
 	d1 := filepath.Join(n4.DataDir(), "disk1")
-	if n := countFiles(t, filepath.Join(d1, "shards"), nil); n != 0 {
+	if n := len(diskShards(t, d1)); n != 0 {
 		t.Fatalf("drained disk n4:d1 still holds %d shard files", n)
 	}
 	adminRun(t, nodes[0], "disk", "out", "n4:d1")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/basaltstore/basalt/objectd/disk"
 )
 
 // BenchmarkClusterFillBack measures how fast a cluster rebuilds a
@@ -119,19 +120,12 @@ func logSpan(from, to string) (time.Duration, error) {
 	return z.Sub(a), nil
 }
 
-// shardBytes sums the sizes of the shard files under a disk directory.
+// shardBytes sums the sizes of the shards stored on a disk.
 func shardBytes(dir string) (int64, error) {
+	ext, err := disk.Extents(dir)
 	var n int64
-	err := filepath.WalkDir(filepath.Join(dir, "shards"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		n += fi.Size()
-		return nil
-	})
+	for _, e := range ext {
+		n += e.Len
+	}
 	return n, err
 }

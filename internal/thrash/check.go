@@ -151,10 +151,10 @@ func (t *thrasher) verifyLists(ctx context.Context, node Node, kind string) erro
 // healBarrier waits until the store's healer has worked through every
 // request queued so far. The healer takes requests in order, one at a
 // time; the barrier queues one more and waits for it to be done: it puts
-// an object made of shard files, damages the first block of its first
+// an object stored as shards (not inline), damages the first block of its first
 // data shard, and reads it, which queues its repair (and must still return
 // the right bytes). Everything goes through node 0, which served the reads
-// that queued heals; the shard file may be on any node's disks, and the
+// that queued heals; the shard may be on any node's disks, and the
 // heal is awaited in every node's log.
 func (t *thrasher) healBarrier(ctx context.Context) error {
 	nodes := t.cluster.Nodes()
@@ -163,26 +163,26 @@ func (t *thrasher) healBarrier(ctx context.Context) error {
 		return err
 	}
 	t.phase("heal barrier")
-	files := func() ([]string, error) {
-		var all []string
+	shards := func() ([]shard, error) {
+		var all []shard
 		for _, n := range nodes {
 			for _, d := range n.Disks() {
-				fs, err := shardFiles(d)
+				ext, err := diskShards(d)
 				if err != nil {
 					return nil, err
 				}
-				all = append(all, fs...)
+				all = append(all, ext...)
 			}
 		}
 		return all, nil
 	}
-	old, err := files()
+	old, err := shards()
 	if err != nil {
 		return err
 	}
-	before := map[string]bool{}
-	for _, f := range old {
-		before[f] = true
+	before := map[shard]bool{}
+	for _, e := range old {
+		before[e] = true
 	}
 	key := fmt.Sprintf("barrier-%d", t.opSeq.Add(1))
 	const size = 256 << 10
@@ -193,22 +193,22 @@ func (t *thrasher) healBarrier(ctx context.Context) error {
 		t.violate("", "heal barrier: put %s: %v", key, err)
 		return nil
 	}
-	// The new shard files are the barrier object's (nothing else writes).
-	now, err := files()
+	// The new shards are the barrier object's (nothing else writes).
+	now, err := shards()
 	if err != nil {
 		return err
 	}
-	var target string
-	for _, f := range now {
-		if before[f] {
+	var target shard
+	for _, e := range now {
+		if before[e] {
 			continue
 		}
-		if idx, err := shardIndex(f); err == nil && idx == 0 {
-			target = f
+		if idx, err := shardIndex(e); err == nil && idx == 0 {
+			target = e
 		}
 	}
-	if target == "" {
-		t.violate("", "heal barrier: no shard file with index 0 appeared for %s", key)
+	if target.path == "" {
+		t.violate("", "heal barrier: no shard with index 0 appeared for %s", key)
 		return nil
 	}
 	from := make([]int, len(nodes))
@@ -242,33 +242,32 @@ func (t *thrasher) healBarrier(ctx context.Context) error {
 	return nil
 }
 
-// shardIndex reads the shard index from a shard file's header.
-func shardIndex(p string) (int, error) {
-	f, err := os.Open(p)
+// shardIndex reads the shard index from a shard's header.
+func shardIndex(e shard) (int, error) {
+	f, err := os.Open(e.path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
 	var h [9]byte
-	if _, err := f.ReadAt(h[:], 0); err != nil {
+	if _, err := f.ReadAt(h[:], e.off); err != nil {
 		return 0, err
 	}
 	if !bytes.Equal(h[:4], []byte("BSHD")) {
-		return 0, fmt.Errorf("%w: %s is not a shard file", ErrCluster, p)
+		return 0, fmt.Errorf("%w: %s is not a shard", ErrCluster, e.id)
 	}
 	return int(h[8]), nil
 }
 
-// damageFirstBlock flips the first payload byte of a shard file's first
-// block.
-func damageFirstBlock(p string) error {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
+// damageFirstBlock flips the first payload byte of a shard's first block.
+func damageFirstBlock(e shard) error {
+	f, err := os.OpenFile(e.path, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	var b [1]byte
-	off := int64(shardHeaderSize + 4)
+	off := e.off + shardHeaderSize + 4
 	if _, err := f.ReadAt(b[:], off); err != nil {
 		return err
 	}

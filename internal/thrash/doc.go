@@ -40,8 +40,8 @@
 //
 //   - kill: SIGKILL of a node, then a restart;
 //   - flip: one byte flipped past the 64-byte header in each of a few
-//     committed shard files (disk*/shards/??/*, not *.tmp) of one disk,
-//     while the node runs;
+//     committed shards of one disk (found by their entries' headers in
+//     the disk's segment files, disk.Extents), while the node runs;
 //   - replace: the node stopped (SIGTERM or SIGKILL), one disk directory
 //     removed, the node started, and the harness waits for the store to
 //     log that it filled the disk back;

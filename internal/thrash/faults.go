@@ -21,7 +21,7 @@ const (
 	msgDiskFailed = `msg="disk taken out of service after repeated I/O errors"`
 )
 
-// shardHeaderSize is the shard file header, left alone by flips so that
+// shardHeaderSize is the shard header (shardfmt), left alone by flips so that
 // every flip lands in a block (its checksum or its bytes).
 const shardHeaderSize = 64
 
@@ -172,86 +172,60 @@ func (t *thrasher) fault(label string, format string, args ...any) {
 	t.logf("thrash: %s", msg)
 }
 
-// shardFiles lists the committed shard files of a disk, sorted.
-func shardFiles(disk string) ([]string, error) {
-	dirs, err := filepath.Glob(filepath.Join(disk, "shards", "??"))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, dir := range dirs {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return nil, fmt.Errorf("%w: %w", ErrCluster, err)
-		}
-		for _, e := range ents {
-			if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".tmp") {
-				out = append(out, filepath.Join(dir, e.Name()))
-			}
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
-// flip damages up to files shard files of disk, one byte each past the
+// flip damages up to files shards of disk, one byte each past the shard
 // header, while the node runs. It returns how many it damaged. where
 // names the node in the history ("" on one node).
 func (t *thrasher) flip(rng *rand.Rand, label, where, disk string, files int) (int, error) {
-	all, err := shardFiles(disk)
+	all, err := diskShards(disk)
 	if err != nil {
 		return 0, err
 	}
 	if len(all) == 0 {
-		t.fault(label, "flip: no shard files on %s%s yet", where, disk)
+		t.fault(label, "flip: no shards on %s%s yet", where, disk)
 		return 0, nil
 	}
 	n := 0
 	for _, i := range rng.Perm(len(all))[:min(files, len(all))] {
-		p := all[i]
-		off, was, now, err := flipByte(rng, p)
+		e := all[i]
+		off, was, now, err := flipByte(rng, e)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed meanwhile (overwritten or deleted)
 		}
 		if err != nil {
-			return n, fmt.Errorf("%w: flip %s: %w", ErrCluster, p, err)
+			return n, fmt.Errorf("%w: flip %s: %w", ErrCluster, e.id, err)
 		}
 		if off < 0 {
 			continue
 		}
-		rel, _ := filepath.Rel(filepath.Dir(disk), p)
-		t.fault(label, "flip %s%s byte %d: %#02x -> %#02x", where, rel, off, was, now)
+		t.fault(label, "flip %s%s shard %s byte %d: %#02x -> %#02x", where, filepath.Base(disk), e.id, off, was, now)
 		n++
 	}
 	return n, nil
 }
 
-// flipByte flips some bits of one byte of the file at p, past the shard
-// header; off is -1 when the file is too short.
-func flipByte(rng *rand.Rand, p string) (off int64, was, now byte, err error) {
-	f, err := os.OpenFile(p, os.O_RDWR, 0)
+// flipByte flips some bits of one byte of shard e, past the shard
+// header; off (from the shard's start) is -1 when the shard is too short.
+// A shard removed since it was listed gives fs.ErrNotExist.
+func flipByte(rng *rand.Rand, e shard) (off int64, was, now byte, err error) {
+	if e.n <= shardHeaderSize {
+		return -1, 0, 0, nil
+	}
+	if !e.live() {
+		return -1, 0, 0, fs.ErrNotExist
+	}
+	f, err := os.OpenFile(e.path, os.O_RDWR, 0)
 	if err != nil {
 		return -1, 0, 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return -1, 0, 0, err
-	}
-	if st.Size() <= shardHeaderSize {
-		return -1, 0, 0, nil
-	}
-	off = shardHeaderSize + rng.Int64N(st.Size()-shardHeaderSize)
+	off = shardHeaderSize + rng.Int64N(e.n-shardHeaderSize)
 	var b [1]byte
-	if _, err := f.ReadAt(b[:], off); err != nil {
+	if _, err := f.ReadAt(b[:], e.off+off); err != nil {
 		return -1, 0, 0, err
 	}
 	was = b[0]
 	b[0] ^= byte(1 + rng.IntN(255))
-	if _, err := f.WriteAt(b[:], off); err != nil {
+	if _, err := f.WriteAt(b[:], e.off+off); err != nil {
 		return -1, 0, 0, err
 	}
 	return off, was, b[0], f.Close()

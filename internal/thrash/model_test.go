@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -271,51 +274,94 @@ func TestDeck(t *testing.T) {
 	}
 }
 
-func TestShardFilesAndFlip(t *testing.T) {
+func TestDiskShardsAndFlip(t *testing.T) {
 	disk := t.TempDir()
-	dir := filepath.Join(disk, "shards", "ab")
+	dir := filepath.Join(disk, "segments")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	content := bytes.Repeat([]byte{0x5a}, 4096)
-	for _, name := range []string{"ab01", "ab02", "ab03.tmp"} {
-		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "ab04"), content[:shardHeaderSize], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	files, err := shardFiles(disk)
+	// Segment 1: ab01, a removed entry (a hole), ab02; segment 2: ab04,
+	// a shard of only its header, then a torn entry (no valid header).
+	seg1, seg2 := filepath.Join(dir, "0000000000000001"), filepath.Join(dir, "0000000000000002")
+	writeEntry(t, seg1, 0, "ab01", content)
+	writeEntry(t, seg1, 2*entryAlign, "ab03", content)
+	writeEntry(t, seg1, 4*entryAlign, "ab02", content)
+	punch(t, seg1, 2*entryAlign, 2*entryAlign)
+	writeEntry(t, seg2, 0, "ab04", content[:shardHeaderSize])
+	f, _ := os.OpenFile(seg2, os.O_RDWR, 0)
+	f.WriteAt([]byte("BSG1 torn"), entryAlign)
+	f.Close()
+	os.WriteFile(filepath.Join(dir, "not-a-segment"), content, 0o644)
+
+	got, err := diskShards(disk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{filepath.Join(dir, "ab01"), filepath.Join(dir, "ab02"), filepath.Join(dir, "ab04")}
-	if !slices.Equal(files, want) {
-		t.Fatalf("shardFiles = %v, want %v", files, want)
+	want := []shard{
+		{"ab01", seg1, entryHeader, 4096},
+		{"ab02", seg1, 4*entryAlign + entryHeader, 4096},
+		{"ab04", seg2, entryHeader, shardHeaderSize},
 	}
-	off, was, now, err := flipByte(rngFor(3, 3), files[0])
+	if !slices.Equal(got, want) {
+		t.Fatalf("diskShards = %v, want %v", got, want)
+	}
+	before, _ := os.ReadFile(seg1)
+	off, was, now, err := flipByte(rngFor(3, 3), got[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, _ := os.ReadFile(files[0])
+	after, _ := os.ReadFile(seg1)
 	diff := 0
 	for i := range after {
-		if after[i] != content[i] {
+		if after[i] != before[i] {
 			diff++
-			if int64(i) != off || i < shardHeaderSize || was != 0x5a || now != after[i] {
-				t.Errorf("byte %d changed (reported offset %d, %#x -> %#x)", i, off, was, now)
+			if int64(i) != entryHeader+off || off < shardHeaderSize || off >= 4096 || was != 0x5a || now != after[i] {
+				t.Errorf("byte %d changed (reported shard offset %d, %#x -> %#x)", i, off, was, now)
 			}
 		}
 	}
 	if diff != 1 {
 		t.Errorf("%d bytes changed, want 1", diff)
 	}
-	if off, _, _, err := flipByte(rngFor(3, 3), files[2]); err != nil || off != -1 {
-		t.Errorf("a file of only a header: offset %d, %v; want it left alone", off, err)
+	if off, _, _, err := flipByte(rngFor(3, 3), got[2]); err != nil || off != -1 {
+		t.Errorf("a shard of only a header: offset %d, %v; want it left alone", off, err)
 	}
-	if _, _, _, err := flipByte(rngFor(3, 3), filepath.Join(dir, "gone")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("flip of a missing file: %v", err)
+	punch(t, seg1, 4*entryAlign, 2*entryAlign)
+	if _, _, _, err := flipByte(rngFor(3, 3), got[1]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("flip of a removed shard: %v", err)
+	}
+}
+
+// writeEntry writes a segment entry as objectd/disk does.
+func writeEntry(t *testing.T, path string, off int64, id string, data []byte) {
+	t.Helper()
+	h := make([]byte, entryHeader)
+	copy(h, "BSG1")
+	binary.LittleEndian.PutUint64(h[4:], uint64(len(data)))
+	h[12] = byte(len(id))
+	copy(h[13:], id)
+	binary.LittleEndian.PutUint32(h[entryHeader-4:], crc32.Checksum(h[:entryHeader-4], castagnoli))
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(append(h, data...), off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// punch frees n bytes at off of the file at path, as a removal does.
+func punch(t *testing.T, path string, off, n int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Fallocate(int(f.Fd()), 0x01|0x02 /* KEEP_SIZE|PUNCH_HOLE */, off, n); err != nil {
+		t.Fatal(err)
 	}
 }
 

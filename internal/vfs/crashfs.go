@@ -178,6 +178,55 @@ func (c *CrashFS) Open(name string) (File, error) {
 	return &crashFile{File: f, fs: c, path: name}, nil
 }
 
+// OpenRW implements FS. Bytes written past the size at the file's last
+// Sync are cut off by a crash; a punched hole is durable at once, as a
+// removal is.
+func (c *CrashFS) OpenRW(name string, create bool) (RWFile, error) {
+	if create {
+		if err := c.mutate(); err != nil {
+			return nil, err
+		}
+	} else if err := c.alive(); err != nil {
+		return nil, err
+	}
+	_, statErr := c.inner.Stat(name)
+	f, err := c.inner.OpenRW(name, create)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if _, ok := c.synced[name]; !ok {
+		if statErr != nil {
+			c.synced[name] = -1
+			dir := filepath.Dir(name)
+			c.pending[dir] = append(c.pending[dir], event{to: name})
+		} else if fi, err := f.Stat(); err == nil {
+			c.synced[name] = fi.Size()
+		}
+	}
+	c.mu.Unlock()
+	return &crashRWFile{crashFile: crashFile{File: f, fs: c, path: name}, rw: f}, nil
+}
+
+type crashRWFile struct {
+	crashFile
+	rw RWFile
+}
+
+func (f *crashRWFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.fs.mutate(); err != nil {
+		return 0, err
+	}
+	return f.rw.WriteAt(p, off)
+}
+
+func (f *crashRWFile) Punch(off, n int64) error {
+	if err := f.fs.mutate(); err != nil {
+		return err
+	}
+	return f.rw.Punch(off, n)
+}
+
 // Rename implements FS.
 func (c *CrashFS) Rename(o, n string) error {
 	if err := c.mutate(); err != nil {

@@ -99,3 +99,55 @@ func TestCrashFSCountsMutatingOperations(t *testing.T) {
 		}
 	}
 }
+
+// A file written at offsets (a segment) keeps what its last Sync covered;
+// one whose creation was never made durable is gone; punched holes stay.
+func TestCrashFSSegmentFiles(t *testing.T) {
+	dir := t.TempDir()
+	c := NewCrashFS(Default)
+	seg, err := c.OpenRW(filepath.Join(dir, "seg"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SyncDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seg.WriteAt([]byte("entry-one"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := seg.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := seg.Punch(0, 4096); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seg.WriteAt([]byte("not synced"), 9); err != nil {
+		t.Fatal(err)
+	}
+	lost, err := c.OpenRW(filepath.Join(dir, "lost"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lost.WriteAt([]byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := lost.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	c.CrashAt(1)
+	if _, err := seg.WriteAt([]byte("late"), 0); !errors.Is(err, ErrCrashed) {
+		t.Fatalf("write after the crash: %v", err)
+	}
+	seg.Close()
+	lost.Close()
+	if err := c.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "seg"))
+	if err != nil || string(b) != "\x00\x00\x00\x00\x00\x00\x00\x00\x00" {
+		t.Fatalf("segment after the crash: %q, %v; want the 9 synced bytes, punched to zeros", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lost")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a file whose directory was never synced survived: %v", err)
+	}
+}

@@ -165,6 +165,41 @@ func (e *ErrorFS) SyncDir(name string) error {
 	return e.inner.SyncDir(name)
 }
 
+// OpenRW implements FS.
+func (e *ErrorFS) OpenRW(name string, create bool) (RWFile, error) {
+	op := OpOpen
+	if create {
+		op = OpCreate
+	}
+	if err := e.fail(op, name); err != nil {
+		return nil, err
+	}
+	f, err := e.inner.OpenRW(name, create)
+	if err != nil {
+		return nil, err
+	}
+	return &errRWFile{errFile: errFile{File: f, fs: e}, rw: f}, nil
+}
+
+type errRWFile struct {
+	errFile
+	rw RWFile
+}
+
+func (f *errRWFile) WriteAt(p []byte, off int64) (int, error) {
+	if err := f.fs.fail(OpWrite, f.Name()); err != nil {
+		return 0, err
+	}
+	return f.rw.WriteAt(p, off)
+}
+
+func (f *errRWFile) Punch(off, n int64) error {
+	if err := f.fs.fail(OpWrite, f.Name()); err != nil {
+		return err
+	}
+	return f.rw.Punch(off, n)
+}
+
 type errFile struct {
 	File
 	fs *ErrorFS

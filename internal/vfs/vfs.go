@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // File is an open file.
@@ -26,12 +28,25 @@ type File interface {
 	Name() string
 }
 
+// RWFile is an open file written at offsets: an append-only segment,
+// written by one writer at a time and read by many.
+type RWFile interface {
+	File
+	io.WriterAt
+	// Punch frees the bytes [off, off+n): they read as zeros from then
+	// on, the file's size unchanged.
+	Punch(off, n int64) error
+}
+
 // FS is the set of file system operations the storage core uses.
 type FS interface {
 	// Create creates (or truncates) a file for writing.
 	Create(name string) (File, error)
 	// Open opens a file for reading.
 	Open(name string) (File, error)
+	// OpenRW opens a file for reading and writing at offsets, creating it
+	// (empty) when create is set and it does not exist.
+	OpenRW(name string, create bool) (RWFile, error)
 	Rename(oldname, newname string) error
 	Remove(name string) error
 	RemoveAll(name string) error
@@ -67,4 +82,25 @@ func (osFS) SyncDir(name string) error {
 		err = cerr
 	}
 	return err
+}
+
+func (osFS) OpenRW(name string, create bool) (RWFile, error) {
+	flag := os.O_RDWR
+	if create {
+		flag |= os.O_CREATE
+	}
+	f, err := os.OpenFile(name, flag, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return osRWFile{f}, nil
+}
+
+type osRWFile struct{ *os.File }
+
+func (f osRWFile) Punch(off, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	return unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
 }

@@ -53,7 +53,10 @@ type Options struct {
 	// Journal (OpenJournal): their database does not sync by itself. Until
 	// the journal is open, each update syncs the database.
 	Journaled bool
-	Logger    *slog.Logger
+	// SegmentBytes is the size past which a segment file is sealed
+	// (default DefaultSegmentBytes).
+	SegmentBytes int64
+	Logger       *slog.Logger
 }
 
 // Disk is one local disk.
@@ -68,6 +71,14 @@ type Disk struct {
 	failed  atomic.Bool
 	errRun  atomic.Int32 // consecutive I/O errors
 	gc      groupCommit
+	segs    segments
+	// legacy is set when the disk has shard files of its own (written
+	// before segments).
+	legacy bool
+	// pending holds shard index changes applied to the database but not
+	// yet carried by a journal record (noteIndex).
+	pendMu  sync.Mutex
+	pending []journalOp
 	// journaled disks commit through journal once it is attached.
 	journaled bool
 	journal   atomic.Pointer[Journal]
@@ -100,22 +111,14 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 	if err := fsys.MkdirAll(d.metaPath(), 0o755); err != nil {
 		return nil, fmt.Errorf("disk: create meta: %w", err)
 	}
-	for i := 0; i < 256; i++ {
-		dir := filepath.Join(root, "shards", fmt.Sprintf("%02x", i))
-		if err := fsys.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("disk: create shard dirs: %w", err)
-		}
-		// Leftovers of writes interrupted by a crash are never visible
-		// (their names end in .tmp): remove them.
-		ents, err := fsys.ReadDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("disk: scan %s: %w", dir, err)
-		}
-		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), tmpSuffix) {
-				_ = fsys.Remove(filepath.Join(dir, e.Name()))
-			}
-		}
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	if err := d.segs.open(d, opts.SegmentBytes); err != nil {
+		return nil, err
+	}
+	if err := d.openLegacy(); err != nil {
+		return nil, err
 	}
 	if err := vfs.Check(fsys, vfs.OpOpen, d.metaPath()); err != nil {
 		return nil, fmt.Errorf("disk: open metadata: %w", err)
@@ -266,6 +269,7 @@ func (d *Disk) Close() error {
 		return nil
 	}
 	err := d.syncMeta()
+	d.segs.close()
 	err = errors.Join(err, d.db.Close())
 	d.db = nil
 	return err
@@ -299,125 +303,94 @@ func validDataID(id string) bool {
 	return true
 }
 
-func (d *Disk) shardPath(dataID string) string {
-	return filepath.Join(d.root, "shards", dataID[:2], dataID)
-}
-
-// ShardWriter writes one shard file; Commit makes it durable under its name.
-type ShardWriter struct {
-	d      *Disk
-	f      vfs.File
-	tmp    string
-	final  string
-	done   bool
-	err    error
-	offset int64
-}
-
-// CreateShard starts writing the shard file for dataID.
+// CreateShard starts writing the shard dataID, in a segment (segment.go).
 func (d *Disk) CreateShard(dataID string) (ShardSink, error) {
 	if !validDataID(dataID) {
 		return nil, ErrBadDataID
 	}
-	// The temporary file sits beside its final name: the rename stays in
-	// one directory (no filesystem-wide cross-directory rename lock), and
-	// concurrent writers spread over 256 directories instead of contending
-	// for one.
-	tmp := d.shardPath(dataID) + tmpSuffix
-	f, err := d.fs.Create(tmp)
+	seg, err := d.segs.take()
 	if err != nil {
-		return nil, fmt.Errorf("disk: create shard: %w", err)
+		return nil, err
 	}
-	return &ShardWriter{d: d, f: f, tmp: tmp, final: d.shardPath(dataID)}, nil
+	return &segmentWriter{d: d, seg: seg, id: dataID, start: seg.end, off: seg.end + entryHeader}, nil
 }
 
-// Write appends to the shard. After an error every later call fails.
-func (w *ShardWriter) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.done {
-		return 0, errWriteClosed
-	}
-	n, err := w.f.Write(p)
-	w.offset += int64(n)
-	if err != nil {
-		w.err = fmt.Errorf("disk: write shard: %w", err)
-		return n, w.err
-	}
-	return n, nil
-}
-
-// Commit fsyncs the file, renames it to its final name and fsyncs the
-// directory. On error the temporary file is removed.
-func (w *ShardWriter) Commit() error {
-	if w.done {
-		return errWriteClosed
-	}
-	w.done = true
-	if w.err != nil {
-		w.cleanup()
-		return w.err
-	}
-	if err := w.f.Sync(); err != nil {
-		w.cleanup()
-		return fmt.Errorf("disk: sync shard: %w", err)
-	}
-	if err := w.f.Close(); err != nil {
-		_ = w.d.fs.Remove(w.tmp)
-		return fmt.Errorf("disk: close shard: %w", err)
-	}
-	if err := w.d.fs.Rename(w.tmp, w.final); err != nil {
-		_ = w.d.fs.Remove(w.tmp)
-		return fmt.Errorf("disk: rename shard: %w", err)
-	}
-	if err := w.d.fs.SyncDir(filepath.Dir(w.final)); err != nil {
-		return fmt.Errorf("disk: sync shard dir: %w", err)
-	}
-	return nil
-}
-
-// Abort discards the shard being written.
-func (w *ShardWriter) Abort() {
-	if w.done {
-		return
-	}
-	w.done = true
-	w.cleanup()
-}
-
-func (w *ShardWriter) cleanup() {
-	_ = w.f.Close()
-	_ = w.d.fs.Remove(w.tmp)
-}
-
-// OpenShard opens a committed shard file for reading.
+// OpenShard opens a committed shard for reading.
 func (d *Disk) OpenShard(dataID string) (ShardSource, error) {
 	if !validDataID(dataID) {
 		return nil, ErrBadDataID
 	}
-	f, err := d.fs.Open(d.shardPath(dataID))
+	l, ok, err := d.location(dataID)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		f, err := d.segs.file(l.seq)
+		if err != nil {
+			return nil, err
+		}
+		return sectionSource{io.NewSectionReader(f, l.off, l.len)}, nil
+	}
+	if !d.legacy {
+		return nil, fmt.Errorf("%w: shard %s", ErrNotFound, dataID)
+	}
+	f, err := d.fs.Open(d.legacyPath(dataID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: shard %s", ErrNotFound, dataID)
 	}
 	return f, err
 }
 
-// RemoveShard deletes a shard file; a missing file is not an error.
+// RemoveShard deletes a shard; a missing one is not an error.
 func (d *Disk) RemoveShard(dataID string) error {
 	if !validDataID(dataID) {
 		return ErrBadDataID
 	}
-	err := d.fs.Remove(d.shardPath(dataID))
+	l, ok, err := d.location(dataID)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := d.noteIndex(journalOp{key: indexKey(dataID), del: true}); err != nil {
+			return err
+		}
+		return d.punch(l)
+	}
+	if !d.legacy {
+		return nil
+	}
+	err = d.fs.Remove(d.legacyPath(dataID))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	return err
 }
 
-// ShardPath returns where the shard file for dataID lives (for tests and
-// tools that inspect a disk).
-func (d *Disk) ShardPath(dataID string) string { return d.shardPath(dataID) }
+// openLegacy notes whether the disk has shard files of its own, written
+// before segments, and removes the leftovers of their interrupted writes.
+func (d *Disk) openLegacy() error {
+	root := filepath.Join(d.root, legacyDir)
+	if _, err := d.fs.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	d.legacy = true
+	dirs, err := d.fs.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("disk: scan %s: %w", root, err)
+	}
+	for _, dir := range dirs {
+		ents, err := d.fs.ReadDir(filepath.Join(root, dir.Name()))
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), tmpSuffix) {
+				_ = d.fs.Remove(filepath.Join(root, dir.Name(), e.Name()))
+			}
+		}
+	}
+	return nil
+}
 
 // ---- metadata ----
 
@@ -576,7 +549,10 @@ func (d *Disk) commit(txn *badger.Txn, ops []journalOp) error {
 	if j := d.journal.Load(); j != nil {
 		j.gate.RLock()
 		defer j.gate.RUnlock()
-		if err := j.append(encodeRecord(d.ID(), ops)); err != nil {
+		// The shard index changes made since the last record ride along.
+		pend := d.takePending()
+		if err := j.append(encodeRecord(d.ID(), append(pend, ops...))); err != nil {
+			d.restorePending(pend)
 			return err
 		}
 	}
@@ -633,6 +609,19 @@ func (d *Disk) syncMeta() error {
 	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {
 		return err
 	}
+	// Index changes applied before the sync are durable by it; the ones
+	// after stay pending for the next journal record.
+	pend := d.takePending()
+	err := d.syncDB()
+	if err != nil {
+		d.restorePending(pend)
+	}
+	return err
+}
+
+// syncDB syncs the database's logs, those of memtables waiting to be
+// flushed included.
+func (d *Disk) syncDB() error {
 	if err := d.db.Sync(); err != nil {
 		return err
 	}

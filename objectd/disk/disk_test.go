@@ -2,15 +2,22 @@ package disk
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/basaltstore/basalt/internal/vfs"
 )
 
-func TestFormatPersistsAndTmpIsCleaned(t *testing.T) {
+func TestFormatPersistsAndUncommittedShardsStayInvisible(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "d1")
 	d, err := Open(root, vfs.Default, Options{})
 	if err != nil {
@@ -35,11 +42,11 @@ func TestFormatPersistsAndTmpIsCleaned(t *testing.T) {
 	if d.Fresh || d.ID() != id {
 		t.Fatalf("reopened disk: fresh=%v id=%q want %q", d.Fresh, d.ID(), id)
 	}
-	if left := tmpFiles(root); len(left) != 0 {
-		t.Fatalf("crash leftovers not cleaned: %v", left)
-	}
 	if _, err := d.OpenShard("abcd0001"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("uncommitted shard visible: %v", err)
+	}
+	if ext := extents(t, root); len(ext) != 0 {
+		t.Fatalf("uncommitted shard has an entry: %v", ext)
 	}
 }
 
@@ -51,29 +58,16 @@ func TestShardCommitAbortAndFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	w, _ := d.CreateShard("aa01")
-	w.Write([]byte("hello"))
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := d.OpenShard("aa01")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 5)
-	f.ReadAt(b, 0)
-	f.Close()
-	if string(b) != "hello" {
-		t.Fatalf("read %q", b)
-	}
-	w, _ = d.CreateShard("aa02")
+	commit(t, d, "aa01", "hello")
+	wantShard(t, d, "aa01", "hello")
+	w, _ := d.CreateShard("aa02")
 	w.Write([]byte("x"))
 	w.Abort()
 	if _, err := d.OpenShard("aa02"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("aborted shard visible: %v", err)
 	}
 	// A failing fsync: Commit fails and leaves nothing behind.
-	efs.Inject(vfs.OnPrefix(filepath.Join(root, "shards"), vfs.OpSync))
+	efs.Inject(vfs.OnPrefix(filepath.Join(root, segmentsDir), vfs.OpSync))
 	w, _ = d.CreateShard("aa03")
 	w.Write([]byte("y"))
 	if err := w.Commit(); !errors.Is(err, vfs.ErrInjected) {
@@ -82,16 +76,26 @@ func TestShardCommitAbortAndFaults(t *testing.T) {
 	if _, err := d.OpenShard("aa03"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("shard visible after failed commit: %v", err)
 	}
-	if left := tmpFiles(root); len(left) != 0 {
-		t.Fatalf("temporary file left after failed commit: %v", left)
+	efs.Reset()
+	if got := extentIDs(t, root); !slices.Equal(got, []string{"aa01"}) {
+		t.Fatalf("entries after an abort and a failed commit: %v, want only aa01", got)
 	}
 	// Metadata faults go through the same FS.
-	efs.Reset()
 	efs.Inject(vfs.OnPrefix(filepath.Join(root, "meta"), vfs.OpWrite))
 	if err := d.Update(func(t Txn) error { return t.Set([]byte("k"), []byte("v")) }); !errors.Is(err, vfs.ErrInjected) {
 		t.Fatalf("metadata write with fault: %v", err)
 	}
+	// The index is metadata: a shard whose location cannot be recorded
+	// is not committed.
+	w, _ = d.CreateShard("aa04")
+	w.Write([]byte("z"))
+	if err := w.Commit(); !errors.Is(err, vfs.ErrInjected) {
+		t.Fatalf("commit with failing index write: %v", err)
+	}
 	efs.Reset()
+	if _, err := d.OpenShard("aa04"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("shard visible after failed index write: %v", err)
+	}
 	if err := d.Update(func(t Txn) error { return t.Set([]byte("k"), []byte("v")) }); err != nil {
 		t.Fatal(err)
 	}
@@ -101,16 +105,203 @@ func TestShardCommitAbortAndFaults(t *testing.T) {
 	if _, err := d.CreateShard("../../etc"); !errors.Is(err, ErrBadDataID) {
 		t.Fatalf("bad data id: %v", err)
 	}
+	wantShard(t, d, "aa01", "hello")
 }
 
-// tmpFiles lists shard files still being written (or left by a crash).
-func tmpFiles(root string) []string {
-	var out []string
-	filepath.Walk(filepath.Join(root, "shards"), func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && strings.HasSuffix(p, tmpSuffix) {
-			out = append(out, p)
+func TestRemovedShardFreesItsBlocks(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "d1")
+	d, err := Open(root, vfs.Default, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	big := strings.Repeat("b", 1<<20)
+	commit(t, d, "bb01", big)
+	commit(t, d, "bb02", "small")
+	before := allocated(t, root)
+	if err := d.RemoveShard("bb01"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.RemoveShard("bb01"); err != nil {
+		t.Fatalf("removing a removed shard: %v", err)
+	}
+	if _, err := d.OpenShard("bb01"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed shard readable: %v", err)
+	}
+	if after := allocated(t, root); before-after < 1<<20 {
+		t.Fatalf("removal freed %d bytes of %d allocated, want at least 1 MiB", before-after, before)
+	}
+	wantShard(t, d, "bb02", "small")
+	if got := extentIDs(t, root); !slices.Equal(got, []string{"bb02"}) {
+		t.Fatalf("entries after removal: %v", got)
+	}
+	// Written again (a heal), the shard's earlier entry goes.
+	commit(t, d, "bb02", "healed")
+	wantShard(t, d, "bb02", "healed")
+	if got := extentIDs(t, root); !slices.Equal(got, []string{"bb02"}) {
+		t.Fatalf("entries after a rewrite: %v", got)
+	}
+}
+
+func TestConcurrentWritersAndSealedSegments(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "d1")
+	d, err := Open(root, vfs.Default, Options{SegmentBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 20
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range each {
+				id := fmt.Sprintf("cc%02x%02x", g, i)
+				w, err := d.CreateShard(id)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				// Written in pieces, as the erasure writer does.
+				for range 3 {
+					w.Write([]byte(strings.Repeat(id, 1000)))
+				}
+				if i%5 == 4 {
+					w.Abort()
+					continue
+				}
+				if err := w.Commit(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	check := func(d *Disk) {
+		t.Helper()
+		for g := range writers {
+			for i := range each {
+				id := fmt.Sprintf("cc%02x%02x", g, i)
+				if i%5 == 4 {
+					if _, err := d.OpenShard(id); !errors.Is(err, ErrNotFound) {
+						t.Fatalf("%s aborted but readable: %v", id, err)
+					}
+					continue
+				}
+				wantShard(t, d, id, strings.Repeat(id, 3000))
+			}
 		}
-		return nil
-	})
-	return out
+	}
+	check(d)
+	if n := len(extents(t, root)); n != writers*each*4/5 {
+		t.Fatalf("%d entries, want %d", n, writers*each*4/5)
+	}
+	segs, _ := os.ReadDir(filepath.Join(root, segmentsDir))
+	if len(segs) < 2 {
+		t.Fatalf("%d segments: none was sealed at 64 KiB", len(segs))
+	}
+	// Reopened, every shard reads back, and new entries go to a new segment.
+	d.Close()
+	d, err = Open(root, vfs.Default, Options{SegmentBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	check(d)
+	commit(t, d, "dd01", "after")
+	segs2, _ := os.ReadDir(filepath.Join(root, segmentsDir))
+	if len(segs2) != len(segs)+1 {
+		t.Fatalf("segments after reopen and a write: %d, want %d", len(segs2), len(segs)+1)
+	}
+	wantShard(t, d, "dd01", "after")
+}
+
+func TestLegacyShardFilesAreReadAndRemoved(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "d1")
+	dir := filepath.Join(root, legacyDir, "ee")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "ee01"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(dir, "ee02"+tmpSuffix), []byte("torn"), 0o644)
+	d, err := Open(root, vfs.Default, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	wantShard(t, d, "ee01", "old")
+	if _, err := os.Stat(filepath.Join(dir, "ee02"+tmpSuffix)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("interrupted write left: %v", err)
+	}
+	if got := extentIDs(t, root); !slices.Equal(got, []string{"ee01"}) {
+		t.Fatalf("extents: %v", got)
+	}
+	if err := d.RemoveShard("ee01"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.OpenShard("ee01"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed legacy shard readable: %v", err)
+	}
+}
+
+func commit(t *testing.T, d *Disk, id, data string) {
+	t.Helper()
+	w, err := d.CreateShard(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantShard(t *testing.T, d *Disk, id, data string) {
+	t.Helper()
+	f, err := d.OpenShard(id)
+	if err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	defer f.Close()
+	b := make([]byte, len(data)+1)
+	n, err := f.ReadAt(b, 0)
+	if n != len(data) || !errors.Is(err, io.EOF) || string(b[:n]) != data {
+		t.Fatalf("%s: read %d bytes (%v), want %d", id, n, err, len(data))
+	}
+}
+
+func extents(t *testing.T, root string) []Extent {
+	t.Helper()
+	ext, err := Extents(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ext
+}
+
+func extentIDs(t *testing.T, root string) []string {
+	var ids []string
+	for _, e := range extents(t, root) {
+		ids = append(ids, e.DataID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// allocated is the bytes the disk's segments take on the file system.
+func allocated(t *testing.T, root string) int64 {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(root, segmentsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, e := range ents {
+		var st unix.Stat_t
+		if err := unix.Stat(filepath.Join(root, segmentsDir, e.Name()), &st); err != nil {
+			t.Fatal(err)
+		}
+		n += st.Blocks * 512
+	}
+	return n
 }

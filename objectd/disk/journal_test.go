@@ -319,3 +319,44 @@ func TestJournalCheckpointSkipsAFailedDisk(t *testing.T) {
 	}
 	want(t, disks[1], "k", "v")
 }
+
+// A shard's location is recorded without a sync of its own: the journal
+// record of the next update of its disk carries it. A record naming the
+// shard is always such an update, so a shard any record names survives a
+// power cut, and so does its removal.
+func TestJournalCarriesTheShardIndex(t *testing.T) {
+	r := newJournalRig(t, 2)
+	a := r.disks[0]
+	commit(t, a, "ff00", "before")
+	if err := r.j.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	r.snapshot()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 10 {
+				id := fmt.Sprintf("ff%02x%02x", g, i)
+				commit(t, a, id, id)
+				set(t, a, "rec-"+id, id)
+			}
+		})
+	}
+	wg.Wait()
+	if err := a.RemoveShard("ff00"); err != nil {
+		t.Fatal(err)
+	}
+	set(t, a, "rec-ff00", "")
+	r.cut()
+	a = r.disks[0]
+	for g := range 8 {
+		for i := range 10 {
+			id := fmt.Sprintf("ff%02x%02x", g, i)
+			want(t, a, "rec-"+id, id)
+			wantShard(t, a, id, id)
+		}
+	}
+	if _, err := a.OpenShard("ff00"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removed shard back after the cut: %v", err)
+	}
+}

@@ -1,0 +1,506 @@
+package disk
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/basaltstore/basalt/internal/vfs"
+)
+
+// Shard data lives in segment files, not in a file per shard: creating,
+// renaming and syncing a file and its directory for every shard costs an
+// inode allocation and three metadata writes, which dominated large
+// writes. A segment is append-only. Each shard is one entry: a 128-byte
+// header (magic, data length, data id, CRC-32C of the header), the
+// shard's bytes, and padding to the next 4 KiB, so that a removed entry's
+// blocks can be freed by punching a hole over it.
+//
+// A writer takes a segment for itself (one of the idle ones, or a new
+// one), appends its entry, writes the header and syncs the segment on
+// Commit, then gives the segment back; a segment past SegmentBytes is
+// sealed and only read from then on. Where each shard lies is kept in the
+// disk's database under indexPrefix, committed with the disk's metadata
+// (see noteIndex): a crash loses only entries whose commit did not return.
+//
+// Disks written before segments keep their shard files under shards/:
+// they are read and removed there, never written.
+
+const (
+	segmentsDir = "segments"
+	legacyDir   = "shards"
+	entryHeader = 128
+	entryAlign  = 4096
+	entryMagic  = "BSG1"
+	// DefaultSegmentBytes is where a segment is sealed.
+	DefaultSegmentBytes = 1 << 30
+)
+
+// indexPrefix keys the disk's own index of shard entries; the object
+// layer's keys never start with '~'.
+var indexPrefix = []byte("~x/")
+
+func indexKey(dataID string) []byte { return append(slices.Clip(indexPrefix), dataID...) }
+
+// location is where a shard's bytes lie: segment seq, offset of the data
+// (past the entry header), length.
+type location struct {
+	seq      uint64
+	off, len int64
+}
+
+func (l location) encode() []byte {
+	b := make([]byte, 24)
+	binary.LittleEndian.PutUint64(b, l.seq)
+	binary.LittleEndian.PutUint64(b[8:], uint64(l.off))
+	binary.LittleEndian.PutUint64(b[16:], uint64(l.len))
+	return b
+}
+
+func decodeLocation(b []byte) (location, error) {
+	if len(b) != 24 {
+		return location{}, fmt.Errorf("disk: index entry of %d bytes", len(b))
+	}
+	l := location{
+		seq: binary.LittleEndian.Uint64(b),
+		off: int64(binary.LittleEndian.Uint64(b[8:])),
+		len: int64(binary.LittleEndian.Uint64(b[16:])),
+	}
+	if l.off < entryHeader || l.len < 0 || l.off > math.MaxInt64-l.len {
+		return location{}, fmt.Errorf("disk: index entry out of range")
+	}
+	return l, nil
+}
+
+// entry returns the span of the whole entry: header, data and padding.
+func (l location) entry() (off, n int64) {
+	start := l.off - entryHeader
+	return start, alignUp(l.off+l.len) - start
+}
+
+func alignUp(n int64) int64 { return (n + entryAlign - 1) &^ (entryAlign - 1) }
+
+func encodeHeader(dataID string, n int64) []byte {
+	h := make([]byte, entryHeader)
+	copy(h, entryMagic)
+	binary.LittleEndian.PutUint64(h[4:], uint64(n))
+	h[12] = byte(len(dataID))
+	copy(h[13:], dataID)
+	binary.LittleEndian.PutUint32(h[entryHeader-4:], crc32.Checksum(h[:entryHeader-4], castagnoli))
+	return h
+}
+
+// decodeHeader returns the data id and length of a valid header.
+func decodeHeader(h []byte) (string, int64, bool) {
+	if len(h) < entryHeader || string(h[:4]) != entryMagic ||
+		binary.LittleEndian.Uint32(h[entryHeader-4:]) != crc32.Checksum(h[:entryHeader-4], castagnoli) {
+		return "", 0, false
+	}
+	idLen := int(h[12])
+	n := int64(binary.LittleEndian.Uint64(h[4:]))
+	if idLen > 64 || n < 0 {
+		return "", 0, false
+	}
+	return string(h[13 : 13+idLen]), n, true
+}
+
+func dataSegmentName(seq uint64) string { return fmt.Sprintf("%016x", seq) }
+
+// dataSegment is one segment file open for appending.
+type dataSegment struct {
+	seq uint64
+	f   vfs.RWFile
+	end int64 // where the next entry starts; only the writer holding it moves it
+}
+
+// segments is a disk's set of segment files.
+type segments struct {
+	d     *Disk
+	dir   string
+	max   int64
+	mu    sync.Mutex
+	next  uint64
+	idle  []*dataSegment
+	files map[uint64]vfs.RWFile // every segment opened, for reads and holes
+}
+
+func (s *segments) open(d *Disk, max int64) error {
+	s.d, s.dir, s.max, s.files = d, filepath.Join(d.root, segmentsDir), max, map[uint64]vfs.RWFile{}
+	if err := d.fs.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("disk: create segments: %w", err)
+	}
+	ents, err := d.fs.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("disk: scan segments: %w", err)
+	}
+	// Segments of earlier runs are only read: new entries go to new ones.
+	for _, e := range ents {
+		if seq, err := strconv.ParseUint(e.Name(), 16, 64); err == nil && seq >= s.next {
+			s.next = seq + 1
+		}
+	}
+	return nil
+}
+
+// take hands a writer a segment of its own.
+func (s *segments) take() (*dataSegment, error) {
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		seg := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return seg, nil
+	}
+	seq := s.next
+	s.next++
+	s.mu.Unlock()
+	f, err := s.d.fs.OpenRW(filepath.Join(s.dir, dataSegmentName(seq)), true)
+	if err != nil {
+		return nil, fmt.Errorf("disk: create segment: %w", err)
+	}
+	// The new name must be durable before any entry in it is acknowledged.
+	if err := s.d.fs.SyncDir(s.dir); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("disk: sync segments: %w", err)
+	}
+	s.mu.Lock()
+	s.files[seq] = f
+	s.mu.Unlock()
+	return &dataSegment{seq: seq, f: f}, nil
+}
+
+// give returns a segment after a write; a full one is sealed.
+func (s *segments) give(seg *dataSegment) {
+	if seg.end >= s.max {
+		return
+	}
+	s.mu.Lock()
+	s.idle = append(s.idle, seg)
+	s.mu.Unlock()
+}
+
+// file returns segment seq, opening it on first use.
+func (s *segments) file(seq uint64) (vfs.RWFile, error) {
+	s.mu.Lock()
+	f := s.files[seq]
+	s.mu.Unlock()
+	if f != nil {
+		return f, nil
+	}
+	f, err := s.d.fs.OpenRW(filepath.Join(s.dir, dataSegmentName(seq)), false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: segment %s", ErrNotFound, dataSegmentName(seq))
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.files[seq]; g != nil {
+		f.Close()
+		return g, nil
+	}
+	s.files[seq] = f
+	return f, nil
+}
+
+func (s *segments) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for seq, f := range s.files {
+		f.Close()
+		delete(s.files, seq)
+	}
+	s.idle = nil
+}
+
+// segmentWriter appends one shard's entry to a segment it holds.
+type segmentWriter struct {
+	d          *Disk
+	seg        *dataSegment
+	id         string
+	start, off int64
+	done       bool
+	err        error
+}
+
+// Write appends to the shard. After an error every later call fails.
+func (w *segmentWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.done {
+		return 0, errWriteClosed
+	}
+	n, err := w.seg.f.WriteAt(p, w.off)
+	w.off += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("disk: write shard: %w", err)
+		return n, w.err
+	}
+	return n, nil
+}
+
+// Commit writes the entry's header, syncs the segment and records where
+// the shard lies. On error the entry is discarded.
+func (w *segmentWriter) Commit() error {
+	if w.done {
+		return errWriteClosed
+	}
+	w.done = true
+	if w.err != nil {
+		w.discard()
+		return w.err
+	}
+	loc := location{seq: w.seg.seq, off: w.start + entryHeader, len: w.off - w.start - entryHeader}
+	if _, err := w.seg.f.WriteAt(encodeHeader(w.id, loc.len), w.start); err != nil {
+		w.err = fmt.Errorf("disk: write shard header: %w", err)
+		w.discard()
+		return w.err
+	}
+	if err := w.seg.f.Sync(); err != nil {
+		// What the file holds after a failed sync is not known: the
+		// segment is not written again.
+		w.err = fmt.Errorf("disk: sync shard: %w", err)
+		w.discard()
+		return w.err
+	}
+	old, had, _ := w.d.location(w.id)
+	if err := w.d.noteIndex(journalOp{key: indexKey(w.id), val: loc.encode()}); err != nil {
+		w.discard()
+		return err
+	}
+	w.seg.end = alignUp(w.off)
+	w.d.segs.give(w.seg)
+	if had {
+		// The shard was written again (a heal of a damaged copy): the
+		// earlier entry's blocks go.
+		w.d.punch(old)
+	}
+	if w.d.legacy {
+		_ = w.d.fs.Remove(w.d.legacyPath(w.id))
+	}
+	return nil
+}
+
+// Abort discards the shard being written.
+func (w *segmentWriter) Abort() {
+	if w.done {
+		return
+	}
+	w.done = true
+	w.discard()
+}
+
+// discard frees what the writer appended and gives the segment back for
+// the next writer to write over. A segment that failed a write or sync is
+// not written again.
+func (w *segmentWriter) discard() {
+	// Best effort: a file system without holes keeps the blocks, which
+	// the next entry writes over.
+	_ = w.seg.f.Punch(w.start, alignUp(w.off)-w.start)
+	if w.err != nil {
+		return
+	}
+	w.seg.end = w.start
+	w.d.segs.give(w.seg)
+}
+
+// location looks up where the shard dataID lies.
+func (d *Disk) location(dataID string) (location, bool, error) {
+	v, err := d.Get(indexKey(dataID))
+	if errors.Is(err, ErrNotFound) {
+		return location{}, false, nil
+	}
+	if err != nil {
+		return location{}, false, err
+	}
+	l, err := decodeLocation(v)
+	return l, err == nil, err
+}
+
+// punch frees the blocks of the entry at l.
+func (d *Disk) punch(l location) error {
+	f, err := d.segs.file(l.seq)
+	if err != nil {
+		return err
+	}
+	off, n := l.entry()
+	return f.Punch(off, n)
+}
+
+// noteIndex commits a change of the shard index. On a disk whose updates
+// a journal makes durable, it is applied to the database at once and
+// rides with the next journal record of this disk: a shard is only ever
+// referred to by a record committed after it, whose journal record then
+// carries the index entry too; a checkpoint syncs the database, which
+// holds it, before dropping any journal record. Other disks commit it
+// durably now.
+func (d *Disk) noteIndex(op journalOp) error {
+	if !d.journaled || d.journal.Load() == nil {
+		return d.Update(func(t Txn) error {
+			if op.del {
+				return t.Delete(op.key)
+			}
+			return t.Set(op.key, op.val)
+		})
+	}
+	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {
+		return err
+	}
+	if d.db == nil {
+		return ErrClosed
+	}
+	if err := d.applyOps([]journalOp{op}); err != nil {
+		return err
+	}
+	d.pendMu.Lock()
+	d.pending = append(d.pending, op)
+	d.pendMu.Unlock()
+	return nil
+}
+
+// takePending returns the index changes not yet in a journal record.
+func (d *Disk) takePending() []journalOp {
+	d.pendMu.Lock()
+	defer d.pendMu.Unlock()
+	p := d.pending
+	d.pending = nil
+	return p
+}
+
+// restorePending puts back index changes whose journal record failed.
+func (d *Disk) restorePending(ops []journalOp) {
+	if len(ops) == 0 {
+		return
+	}
+	d.pendMu.Lock()
+	d.pending = append(ops, d.pending...)
+	d.pendMu.Unlock()
+}
+
+func (d *Disk) legacyPath(dataID string) string {
+	return filepath.Join(d.root, legacyDir, dataID[:2], dataID)
+}
+
+// sectionSource reads one entry's data.
+type sectionSource struct{ *io.SectionReader }
+
+func (sectionSource) Close() error { return nil }
+
+// Extent is where one shard's bytes lie on a disk.
+type Extent struct {
+	DataID string
+	Path   string // the segment file, or the shard's own file on a disk written before segments
+	Off    int64  // offset of the shard's first byte in Path
+	Len    int64
+}
+
+// Extents lists the shards stored under a disk's root by reading the
+// segments' entry headers, without opening the disk: its process may be
+// running. It is for tools and tests that inspect or damage a disk.
+// Removed entries are not listed; an entry whose commit a crash
+// interrupted after its header was written may be.
+func Extents(root string) ([]Extent, error) {
+	var out []Extent
+	ents, err := os.ReadDir(filepath.Join(root, segmentsDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, e := range ents {
+		if _, err := strconv.ParseUint(e.Name(), 16, 64); err != nil {
+			continue
+		}
+		p := filepath.Join(root, segmentsDir, e.Name())
+		got, err := scanSegment(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, legacyDir, "??"))
+	for _, dir := range dirs {
+		files, _ := os.ReadDir(dir)
+		for _, f := range files {
+			if !f.Type().IsRegular() || !validDataID(f.Name()) {
+				continue
+			}
+			fi, err := f.Info()
+			if err != nil {
+				continue
+			}
+			out = append(out, Extent{DataID: f.Name(), Path: filepath.Join(dir, f.Name()), Len: fi.Size()})
+		}
+	}
+	return out, nil
+}
+
+func scanSegment(p string) ([]Extent, error) {
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var out []Extent
+	h := make([]byte, entryHeader)
+	for off := int64(0); off+entryHeader <= fi.Size(); {
+		// Skip holes (removed entries) without reading them.
+		data, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+		if err != nil {
+			break // ENXIO: no data past off
+		}
+		if data != off {
+			off = data &^ (entryAlign - 1)
+			continue
+		}
+		if _, err := f.ReadAt(h, off); err != nil {
+			break
+		}
+		id, n, ok := decodeHeader(h)
+		if !ok || off+entryHeader+n > fi.Size() {
+			off += entryAlign
+			continue
+		}
+		out = append(out, Extent{DataID: id, Path: p, Off: off + entryHeader, Len: n})
+		off = alignUp(off + entryHeader + n)
+	}
+	return out, nil
+}
+
+// Live reports whether the shard is still stored where e says: for an
+// entry of a segment, whether its header is still there (a removal
+// punches it out).
+func (e Extent) Live() bool {
+	f, err := os.Open(e.Path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if e.Off < entryHeader {
+		return true // a shard file of its own
+	}
+	h := make([]byte, entryHeader)
+	if _, err := f.ReadAt(h, e.Off-entryHeader); err != nil {
+		return false
+	}
+	id, n, ok := decodeHeader(h)
+	return ok && id == e.DataID && n == e.Len
+}
