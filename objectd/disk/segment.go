@@ -484,23 +484,3 @@ func scanSegment(p string) ([]Extent, error) {
 	}
 	return out, nil
 }
-
-// Live reports whether the shard is still stored where e says: for an
-// entry of a segment, whether its header is still there (a removal
-// punches it out).
-func (e Extent) Live() bool {
-	f, err := os.Open(e.Path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if e.Off < entryHeader {
-		return true // a shard file of its own
-	}
-	h := make([]byte, entryHeader)
-	if _, err := f.ReadAt(h, e.Off-entryHeader); err != nil {
-		return false
-	}
-	id, n, ok := decodeHeader(h)
-	return ok && id == e.DataID && n == e.Len
-}
