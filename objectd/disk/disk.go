@@ -568,8 +568,10 @@ func (d *Disk) commit(txn *badger.Txn, ops []journalOp) error {
 	return nil
 }
 
-// applyOps commits the writes of one replayed journal record, without
-// syncing (the journal syncs every member once replay ends).
+// applyOps commits ops to the database without syncing: the writes of a
+// replayed journal record (the journal syncs every member once replay
+// ends), or a shard index change that a later journal record carries
+// (noteIndex).
 func (d *Disk) applyOps(ops []journalOp) error {
 	if d.db == nil {
 		return ErrClosed
