@@ -220,6 +220,14 @@ func (f *crashRWFile) WriteAt(p []byte, off int64) (int, error) {
 	return f.rw.WriteAt(p, off)
 }
 
+// Writeback implements RWFile: a hint, which makes nothing durable.
+func (f *crashRWFile) Writeback(off, n int64) error {
+	if err := f.fs.alive(); err != nil {
+		return err
+	}
+	return f.rw.Writeback(off, n)
+}
+
 func (f *crashRWFile) Punch(off, n int64) error {
 	if err := f.fs.mutate(); err != nil {
 		return err

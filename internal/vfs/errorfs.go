@@ -193,6 +193,8 @@ func (f *errRWFile) WriteAt(p []byte, off int64) (int, error) {
 	return f.rw.WriteAt(p, off)
 }
 
+func (f *errRWFile) Writeback(off, n int64) error { return f.rw.Writeback(off, n) }
+
 func (f *errRWFile) Punch(off, n int64) error {
 	if err := f.fs.fail(OpWrite, f.Name()); err != nil {
 		return err

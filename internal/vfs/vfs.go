@@ -36,6 +36,10 @@ type RWFile interface {
 	// Punch frees the bytes [off, off+n): they read as zeros from then
 	// on, the file's size unchanged.
 	Punch(off, n int64) error
+	// Writeback starts writing the bytes [off, off+n) to the device and
+	// returns without waiting: a hint, so that a later Sync has less
+	// left to do. It makes nothing durable.
+	Writeback(off, n int64) error
 }
 
 // FS is the set of file system operations the storage core uses.
@@ -97,6 +101,10 @@ func (osFS) OpenRW(name string, create bool) (RWFile, error) {
 }
 
 type osRWFile struct{ *os.File }
+
+func (f osRWFile) Writeback(off, n int64) error {
+	return unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+}
 
 func (f osRWFile) Punch(off, n int64) error {
 	if n <= 0 {

@@ -312,7 +312,7 @@ func (d *Disk) CreateShard(dataID string) (ShardSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &segmentWriter{d: d, seg: seg, id: dataID, start: seg.end, off: seg.end + entryHeader}, nil
+	return &segmentWriter{d: d, seg: seg, id: dataID, start: seg.end, off: seg.end + entryHeader, started: seg.end}, nil
 }
 
 // OpenShard opens a committed shard for reading.
