@@ -148,6 +148,26 @@ func (s *Store) scrubLoop() {
 		}
 		s.setLastScrub(p.Started)
 		s.log.Info("scrub pass done", "objects", p.Objects, "bytes", p.Bytes, "bad", p.Bad, "repaired", p.Repaired, "failed", p.Failed)
+		s.reclaim()
+	}
+}
+
+// reclaim gives back the space of the local disks' segments that no
+// shard index names (disk.Reclaim): at start, once the journals are
+// replayed, and after each scrub pass.
+func (s *Store) reclaim() {
+	for _, d := range s.local {
+		if d == nil || d.Failed() {
+			continue
+		}
+		r, err := d.Reclaim(s.stop)
+		if err != nil {
+			s.log.Warn("segment reclaim failed", "disk", d.Root(), "err", err)
+			continue
+		}
+		if r.Bytes > 0 || r.Removed > 0 {
+			s.log.Info("segments reclaimed", "disk", d.Root(), "segments", r.Segments, "bytes", r.Bytes, "removed", r.Removed)
+		}
 	}
 }
 

@@ -202,6 +202,7 @@ type Store struct {
 	codecs sync.Map // codecKey -> *erasure.Codec, for data written with other parameters
 
 	fresh    []bool                      // local disks formatted by Open
+	local    []*disk.Disk                // the local disks, unwrapped; nil where offline
 	layout   atomic.Pointer[clusterView] // nil: local disks only
 	fillOnce sync.Once
 	rebal    rebalancer
@@ -294,6 +295,7 @@ func Open(cfg Config) (*Store, error) {
 		s.closeDisks()
 		return nil, err
 	}
+	s.local = local
 	// A new disk among disks that hold data is a replaced one: until it is
 	// filled back, its "not found" answers do not count.
 	anyOld := false
@@ -314,9 +316,13 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.loadQueue()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.healLoop()
 	go s.rebalanceLoop()
+	go func() {
+		defer s.wg.Done()
+		s.reclaim() // the journals are replayed: what a crash left can go
+	}()
 	if !cfg.Cluster {
 		// In a cluster the fill back waits for the first layout: until
 		// then nothing can be placed.

@@ -228,6 +228,13 @@ func (f *crashRWFile) Writeback(off, n int64) error {
 	return f.rw.Writeback(off, n)
 }
 
+func (f *crashRWFile) NextData(off int64) (int64, error) {
+	if err := f.fs.alive(); err != nil {
+		return 0, err
+	}
+	return f.rw.NextData(off)
+}
+
 func (f *crashRWFile) Punch(off, n int64) error {
 	if err := f.fs.mutate(); err != nil {
 		return err

@@ -195,6 +195,13 @@ func (f *errRWFile) WriteAt(p []byte, off int64) (int, error) {
 
 func (f *errRWFile) Writeback(off, n int64) error { return f.rw.Writeback(off, n) }
 
+func (f *errRWFile) NextData(off int64) (int64, error) {
+	if err := f.fs.fail(OpRead, f.Name()); err != nil {
+		return 0, err
+	}
+	return f.rw.NextData(off)
+}
+
 func (f *errRWFile) Punch(off, n int64) error {
 	if err := f.fs.fail(OpWrite, f.Name()); err != nil {
 		return err

@@ -9,6 +9,7 @@
 package vfs
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -40,6 +41,9 @@ type RWFile interface {
 	// returns without waiting: a hint, so that a later Sync has less
 	// left to do. It makes nothing durable.
 	Writeback(off, n int64) error
+	// NextData returns the first offset at or after off that is not in a
+	// hole, or io.EOF when there is none.
+	NextData(off int64) (int64, error)
 }
 
 // FS is the set of file system operations the storage core uses.
@@ -104,6 +108,20 @@ type osRWFile struct{ *os.File }
 
 func (f osRWFile) Writeback(off, n int64) error {
 	return unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+}
+
+func (f osRWFile) NextData(off int64) (int64, error) {
+	return NextData(f.File, off)
+}
+
+// NextData returns the first offset at or after off of f that is not in
+// a hole (SEEK_DATA), or io.EOF when there is none. It moves f's offset.
+func NextData(f *os.File, off int64) (int64, error) {
+	n, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+	if errors.Is(err, unix.ENXIO) {
+		return 0, io.EOF
+	}
+	return n, err
 }
 
 func (f osRWFile) Punch(off, n int64) error {

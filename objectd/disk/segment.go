@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,8 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/basaltstore/basalt/internal/vfs"
 )
@@ -136,10 +136,14 @@ type segments struct {
 	next  uint64
 	idle  []*dataSegment
 	files map[uint64]vfs.RWFile // every segment opened, for reads and holes
+	// active holds the segments this run appends to (idle or held by a
+	// writer): Reclaim leaves them alone.
+	active map[uint64]bool
 }
 
 func (s *segments) open(d *Disk, max int64) error {
-	s.d, s.dir, s.max, s.files = d, filepath.Join(d.root, segmentsDir), max, map[uint64]vfs.RWFile{}
+	s.d, s.dir, s.max = d, filepath.Join(d.root, segmentsDir), max
+	s.files, s.active = map[uint64]vfs.RWFile{}, map[uint64]bool{}
 	if err := d.fs.MkdirAll(s.dir, 0o755); err != nil {
 		return fmt.Errorf("disk: create segments: %w", err)
 	}
@@ -167,14 +171,17 @@ func (s *segments) take() (*dataSegment, error) {
 	}
 	seq := s.next
 	s.next++
+	s.active[seq] = true
 	s.mu.Unlock()
 	f, err := s.d.fs.OpenRW(filepath.Join(s.dir, dataSegmentName(seq)), true)
 	if err != nil {
+		s.retire(seq)
 		return nil, fmt.Errorf("disk: create segment: %w", err)
 	}
 	// The new name must be durable before any entry in it is acknowledged.
 	if err := s.d.fs.SyncDir(s.dir); err != nil {
 		f.Close()
+		s.retire(seq)
 		return nil, fmt.Errorf("disk: sync segments: %w", err)
 	}
 	s.mu.Lock()
@@ -186,10 +193,18 @@ func (s *segments) take() (*dataSegment, error) {
 // give returns a segment after a write; a full one is sealed.
 func (s *segments) give(seg *dataSegment) {
 	if seg.end >= s.max {
+		s.retire(seg.seq)
 		return
 	}
 	s.mu.Lock()
 	s.idle = append(s.idle, seg)
+	s.mu.Unlock()
+}
+
+// retire marks a segment that takes no more entries (sealed, or failed).
+func (s *segments) retire(seq uint64) {
+	s.mu.Lock()
+	delete(s.active, seq)
 	s.mu.Unlock()
 }
 
@@ -322,6 +337,7 @@ func (w *segmentWriter) discard() {
 	// the next entry writes over.
 	_ = w.seg.f.Punch(w.start, alignUp(w.off)-w.start)
 	if w.err != nil {
+		w.d.segs.retire(w.seg.seq)
 		return
 	}
 	w.seg.end = w.start
@@ -471,27 +487,156 @@ func scanSegment(p string) ([]Extent, error) {
 		return nil, err
 	}
 	var out []Extent
+	err = scanEntries(osSegment{f}, fi.Size(), func(off int64, id string, n int64) {
+		out = append(out, Extent{DataID: id, Path: p, Off: off + entryHeader, Len: n})
+	})
+	return out, err
+}
+
+type osSegment struct{ *os.File }
+
+func (s osSegment) NextData(off int64) (int64, error) { return vfs.NextData(s.File, off) }
+
+// segmentReader is what scanning a segment needs.
+type segmentReader interface {
+	io.ReaderAt
+	NextData(off int64) (int64, error)
+}
+
+// scanEntries calls fn with the offset, data id and shard length of each
+// entry with a valid header in the first size bytes of a segment, in
+// order. Holes are skipped without being read; bytes that are neither
+// an entry nor a hole (an entry a crash cut before its header was
+// written) are stepped over 4 KiB at a time.
+func scanEntries(f segmentReader, size int64, fn func(off int64, id string, n int64)) error {
 	h := make([]byte, entryHeader)
-	for off := int64(0); off+entryHeader <= fi.Size(); {
-		// Skip holes (removed entries) without reading them.
-		data, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+	for off := int64(0); off+entryHeader <= size; {
+		data, err := f.NextData(off)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		if err != nil {
-			break // ENXIO: no data past off
+			return err
 		}
 		if data != off {
 			off = data &^ (entryAlign - 1)
 			continue
 		}
 		if _, err := f.ReadAt(h, off); err != nil {
-			break
+			return err
 		}
 		id, n, ok := decodeHeader(h)
-		if !ok || off+entryHeader+n > fi.Size() {
+		if !ok || off+entryHeader+n > size {
 			off += entryAlign
 			continue
 		}
-		out = append(out, Extent{DataID: id, Path: p, Off: off + entryHeader, Len: n})
+		fn(off, id, n)
 		off = alignUp(off + entryHeader + n)
 	}
-	return out, nil
+	return nil
+}
+
+// Reclaimed is what a Reclaim pass freed.
+type Reclaimed struct {
+	Segments int   // segments scanned
+	Bytes    int64 // bytes freed on the file system
+	Removed  int   // segments removed, none of their entries left
+}
+
+// Reclaim frees what no index entry points to in the segments this run
+// does not append to: entries of shards whose commit a crash cut after
+// their header was written, or whose index entry a crash lost (no record
+// can name them), bytes of entries cut before their header, and whole
+// segments left without a live entry. It must run after the journal was
+// replayed, or live entries would look lost. stop, when closed, ends the
+// pass between segments.
+func (d *Disk) Reclaim(stop <-chan struct{}) (Reclaimed, error) {
+	var r Reclaimed
+	ents, err := d.fs.ReadDir(d.segs.dir)
+	if err != nil {
+		return r, err
+	}
+	for _, e := range ents {
+		select {
+		case <-stop:
+			return r, nil
+		default:
+		}
+		seq, err := strconv.ParseUint(e.Name(), 16, 64)
+		if err != nil {
+			continue
+		}
+		d.segs.mu.Lock()
+		active := d.segs.active[seq]
+		d.segs.mu.Unlock()
+		if active {
+			continue
+		}
+		if err := d.reclaimSegment(seq, &r); err != nil {
+			return r, fmt.Errorf("disk: reclaim segment %s: %w", e.Name(), err)
+		}
+	}
+	return r, nil
+}
+
+func (d *Disk) reclaimSegment(seq uint64, r *Reclaimed) error {
+	f, err := d.segs.file(seq)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	r.Segments++
+	before := allocated(fi)
+	var live int
+	var end int64 // where the last live entry ends
+	var ierr error
+	punch := func(from, to int64) {
+		if to > from && ierr == nil {
+			ierr = f.Punch(from, to-from)
+		}
+	}
+	err = scanEntries(f, fi.Size(), func(off int64, id string, n int64) {
+		l, ok, err := d.location(id)
+		if err != nil {
+			ierr = cmp.Or(ierr, err)
+			return
+		}
+		if !ok || l.seq != seq || l.off != off+entryHeader {
+			return // not pointed to: punched with the gap it is in
+		}
+		punch(end, off)
+		live++
+		end = alignUp(off + entryHeader + n)
+	})
+	if err = cmp.Or(err, ierr); err != nil {
+		return err
+	}
+	if live > 0 {
+		punch(end, alignUp(fi.Size()))
+		if fi, err := f.Stat(); err == nil {
+			r.Bytes += max(before-allocated(fi), 0)
+		}
+		return ierr
+	}
+	d.segs.mu.Lock()
+	delete(d.segs.files, seq)
+	d.segs.mu.Unlock()
+	f.Close()
+	if err := d.fs.Remove(filepath.Join(d.segs.dir, dataSegmentName(seq))); err != nil {
+		return err
+	}
+	r.Removed++
+	r.Bytes += before
+	return nil
+}
+
+// allocated is the bytes a file takes on its file system.
+func allocated(fi fs.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Blocks * 512
+	}
+	return 0
 }
