@@ -318,8 +318,9 @@ func (v *clusterView) reached(ask bool) int {
 // reprobe asks each node whose disks all look down whether it is back
 // (at most every reachProbeEvery, see reached), and reports whether one
 // was: its disks then count again. A node is seen down for up to a
-// health probe's interval after it restarted; what must hear from all but
-// m disks (a listing) asks again before it refuses.
+// health probe's interval after it restarted; a listing, which must hear
+// from all but m disks, and a read that cannot tell the version to serve
+// ask again before they refuse.
 func (s *Store) reprobe() bool {
 	v := s.layout.Load()
 	if v == nil || v.serving() != nil {

@@ -389,3 +389,50 @@ func TestListingAsksNodesSeenDownAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAsksNodesSeenDownAgain reads an object two of whose four disks
+// are node 3's, which looks down though it is back, while a third disk
+// of its set is out of service: one record answers, too few to tell
+// whether a newer version was acknowledged. The read asks node 3 again
+// before it refuses, and serves the object.
+func TestReadAsksNodesSeenDownAgain(t *testing.T) {
+	ts, m, rg, byID := ringedStore(t)
+	var key string
+	var prim []int
+	for i := 0; key == ""; i++ {
+		k := fmt.Sprintf("k%d", i)
+		p, _ := placement(t, rg, byID, k)
+		on3 := 0
+		for _, j := range p {
+			if m.Disks[j].Node == "n3" {
+				on3++
+			}
+		}
+		if on3 == 2 {
+			key, prim = k, p
+		}
+	}
+	data := randBytes(9, 100<<10)
+	ts.put(t, key, data)
+	vols := map[ring.DiskID]disk.Volume{}
+	for i, d := range m.Disks {
+		vols[d.ID] = ts.disks[i]
+		if d.Node == "n3" {
+			sd := &seenDown{Volume: ts.disks[i]}
+			sd.down.Store(true)
+			vols[d.ID] = sd
+		}
+	}
+	if err := ts.SetLayout(&Layout{Ring: rg, Policy: "ec", Volumes: vols}); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range prim {
+		if m.Disks[j].Node != "n3" {
+			takeOutOfService(ts, j)
+			break
+		}
+	}
+	if got, err := ts.get(t, key, 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read with node 3 seen down: %d bytes, %v; want the %d written", len(got), err, len(data))
+	}
+}

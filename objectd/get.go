@@ -22,6 +22,12 @@ func (s *Store) version(bucket, key, vid string) (*record, []disk.Volume, []bool
 	}
 	set, recs, errs := s.readSet(bucket, key, objectKey(bucket, key))
 	best, holders, err := s.resolve(recs, errs)
+	if errors.Is(err, ErrReadQuorum) && s.reprobe() {
+		// A node seen down was back (just restarted, say): read again
+		// with its disks rather than refuse.
+		set, recs, errs = s.readSet(bucket, key, objectKey(bucket, key))
+		best, holders, err = s.resolve(recs, errs)
+	}
 	if err != nil && !errors.Is(err, ErrNoSuchKey) {
 		return nil, nil, nil, err
 	}
