@@ -599,6 +599,7 @@ func (t *thrasher) report() Report {
 		logged["heal-failed"] += strings.Count(logs, `msg="heal failed"`) + strings.Count(logs, `msg="fill back: heal failed"`)
 		logged["filled-back"] += strings.Count(logs, msgFilledBack)
 		logged["fill-incomplete"] += strings.Count(logs, msgFillIncomplete)
+		logged["reclaimed"] += strings.Count(logs, `msg="segments reclaimed"`)
 	}
 	return Report{
 		Seed:         t.cfg.Seed,

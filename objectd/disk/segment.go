@@ -270,7 +270,7 @@ func (w *segmentWriter) Write(p []byte) (int, error) {
 	}
 	// Start the device on what is written so far: it works while the
 	// rest of the shard arrives and is coded, and the commit's sync waits
-	// for less. (On 1 MiB PUTs, 20-30% more throughput.)
+	// for less (on 1 MiB PUTs, 7-23% more throughput).
 	if w.off-w.started >= writebackChunk {
 		_ = w.seg.f.Writeback(w.started, w.off-w.started)
 		w.started = w.off
