@@ -91,7 +91,9 @@ func segmentShards(p string) ([]shard, error) {
 			break // no data past off
 		}
 		if data != off {
-			off = data &^ (entryAlign - 1)
+			// Entries start on 4 KiB boundaries: the next one that can
+			// hold data past the hole.
+			off = max(data&^(entryAlign-1), off+entryAlign)
 			continue
 		}
 		if _, err := f.ReadAt(h, off); err != nil {

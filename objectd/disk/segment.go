@@ -519,7 +519,9 @@ func scanEntries(f segmentReader, size int64, fn func(off int64, id string, n in
 			return err
 		}
 		if data != off {
-			off = data &^ (entryAlign - 1)
+			// Entries start on 4 KiB boundaries: the next one that can
+			// hold data past the hole.
+			off = max(data&^(entryAlign-1), off+entryAlign)
 			continue
 		}
 		if _, err := f.ReadAt(h, off); err != nil {
