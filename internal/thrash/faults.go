@@ -210,14 +210,14 @@ func flipByte(rng *rand.Rand, e shard) (off int64, was, now byte, err error) {
 	if e.n <= shardHeaderSize {
 		return -1, 0, 0, nil
 	}
-	if !e.live() {
-		return -1, 0, 0, fs.ErrNotExist
-	}
 	f, err := os.OpenFile(e.path, os.O_RDWR, 0)
 	if err != nil {
 		return -1, 0, 0, err
 	}
 	defer f.Close()
+	if !e.liveIn(f) {
+		return -1, 0, 0, fs.ErrNotExist
+	}
 	off = shardHeaderSize + rng.Int64N(e.n-shardHeaderSize)
 	var b [1]byte
 	if _, err := f.ReadAt(b[:], e.off+off); err != nil {

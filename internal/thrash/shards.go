@@ -124,14 +124,9 @@ func parseEntryHeader(h []byte) (string, int64, bool) {
 	return string(h[13 : 13+idLen]), n, true
 }
 
-// live reports whether the shard is still where it was listed: its entry
-// header is still there (a removal punches it out).
-func (s shard) live() bool {
-	f, err := os.Open(s.path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
+// liveIn reports whether the shard is still where it was listed in f, its
+// segment: its entry header is still there (a removal punches it out).
+func (s shard) liveIn(f *os.File) bool {
 	h := make([]byte, entryHeader)
 	if _, err := f.ReadAt(h, s.off-entryHeader); err != nil {
 		return false

@@ -579,13 +579,7 @@ func (d *Disk) applyOps(ops []journalOp) error {
 	txn := d.db.NewTransactionAt(math.MaxUint64, true)
 	defer txn.Discard()
 	for _, op := range ops {
-		var err error
-		if op.del {
-			err = txn.Delete(op.key)
-		} else {
-			err = txn.Set(op.key, op.val)
-		}
-		if err != nil {
+		if err := op.apply(txn); err != nil {
 			return err
 		}
 	}

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/basaltstore/basalt/internal/vfs"
 )
 
@@ -297,11 +295,11 @@ func allocatedUnder(t *testing.T, root string) int64 {
 	}
 	var n int64
 	for _, e := range ents {
-		var st unix.Stat_t
-		if err := unix.Stat(filepath.Join(root, segmentsDir, e.Name()), &st); err != nil {
+		fi, err := e.Info()
+		if err != nil {
 			t.Fatal(err)
 		}
-		n += st.Blocks * 512
+		n += allocated(fi)
 	}
 	return n
 }

@@ -310,6 +310,18 @@ type journalOp struct {
 	del      bool
 }
 
+// apply makes the op's write in t (a transaction of the disk's database,
+// or of the object layer's Txn).
+func (op journalOp) apply(t interface {
+	Set(key, val []byte) error
+	Delete(key []byte) error
+}) error {
+	if op.del {
+		return t.Delete(op.key)
+	}
+	return t.Set(op.key, op.val)
+}
+
 // encodeRecord frames one disk's batch: length, CRC-32C, then the body
 // (version, disk ID, the writes in order).
 func encodeRecord(id string, ops []journalOp) []byte {

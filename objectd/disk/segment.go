@@ -376,18 +376,10 @@ func (d *Disk) punch(l location) error {
 // durably now.
 func (d *Disk) noteIndex(op journalOp) error {
 	if !d.journaled || d.journal.Load() == nil {
-		return d.Update(func(t Txn) error {
-			if op.del {
-				return t.Delete(op.key)
-			}
-			return t.Set(op.key, op.val)
-		})
+		return d.Update(func(t Txn) error { return op.apply(t) })
 	}
 	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {
 		return err
-	}
-	if d.db == nil {
-		return ErrClosed
 	}
 	if err := d.applyOps([]journalOp{op}); err != nil {
 		return err
