@@ -489,10 +489,11 @@ func (g *groupCommit) run(d *Disk, fn func(Txn) error) error {
 func (d *Disk) commitGroup(batch []*commitReq) {
 	defer func() {
 		for _, r := range batch {
-			if !r.lead {
-				close(r.wake)
+			if r.lead {
+				r.lead = false // the leader, running this
+				continue
 			}
-			r.lead = false
+			close(r.wake) // r is not touched after: its goroutine runs on
 		}
 	}()
 	d.commitBatch(batch)

@@ -248,8 +248,16 @@ func TestJournalFailureRefusesUpdates(t *testing.T) {
 	want(t, d, "during", "") // not committed, so not visible
 	efs.Reset()
 	// The segment that failed takes nothing more until a checkpoint
-	// starts the next one.
-	if err := d.Update(func(tx Txn) error { return tx.Set([]byte("after"), []byte("3")) }); err == nil {
+	// starts the next one (the failure asks the journal's loop for one,
+	// which may come first).
+	seg := func() uint64 {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		return j.seg
+	}
+	failed := seg()
+	err = d.Update(func(tx Txn) error { return tx.Set([]byte("after"), []byte("3")) })
+	if err == nil && seg() == failed {
 		t.Fatal("update taken into a segment whose tail is unknown")
 	}
 	if err := j.Checkpoint(); err != nil {
