@@ -42,6 +42,9 @@ func TestCrashConsistency(t *testing.T) {
 	ctx := context.Background()
 	// One stripe of 64 KiB blocks at 2+2 each: shard files, not inline.
 	old, big, small := randBytes(1, 100<<10), randBytes(2, 120<<10+7), []byte("small and inline")
+	// Inline, with shards large enough for the disks to keep them in
+	// segment files rather than in their databases.
+	seg, seg2 := randBytes(5, 6000), randBytes(6, 3000)
 	put := func(data []byte, mode Versioning) func(s *Store) error {
 		return func(s *Store) error {
 			_, err := s.PutObject(ctx, "bkt", "k", bytes.NewReader(data), int64(len(data)), PutOptions{Versioning: mode})
@@ -55,6 +58,8 @@ func TestCrashConsistency(t *testing.T) {
 		{name: "put large over large", before: put(old, Unversioned), op: put(big, Unversioned), states: [][]byte{big, old}},
 		{name: "put inline over large", before: put(old, Unversioned), op: put(small, Unversioned), states: [][]byte{small, old}},
 		{name: "put new key", op: put(small, Unversioned), states: [][]byte{small, nil}},
+		{name: "put inline in segments over inline", before: put(seg, Unversioned), op: put(seg2, Unversioned), states: [][]byte{seg2, seg}},
+		{name: "delete inline in segments", before: put(seg, Unversioned), op: func(s *Store) error { return s.DeleteObject(ctx, "bkt", "k") }, states: [][]byte{nil, seg}},
 		{name: "delete", before: put(old, Unversioned), op: func(s *Store) error { return s.DeleteObject(ctx, "bkt", "k") }, states: [][]byte{nil, old}},
 		{name: "versioned put", before: put(old, VersioningEnabled), op: put(big, VersioningEnabled), states: [][]byte{big, old}},
 		{name: "complete multipart", before: func(s *Store) error {

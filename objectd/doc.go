@@ -23,8 +23,10 @@
 // the shardfmt format (a self-describing header and a CRC32C per block).
 // At the end every shard file is fsynced, renamed into place and its
 // directory fsynced. Objects of at most InlineThreshold bytes (16 KiB by
-// default) skip the files: their encoded shards go into the disks'
-// metadata databases with the record, in one durable update. Below that
+// default) skip the shard commits: their encoded shards are written as
+// metadata values with the record, in one durable update (the disks keep
+// these values in their segment files, see disk.Options.SegmentValues,
+// with the journal record carrying them until a checkpoint). Below that
 // size a shard file costs more (create, fsync, rename, directory fsync)
 // than the bytes themselves; in the database a write costs a share of one
 // journal sync (see disk.Journal). The threshold was set where inline
@@ -32,9 +34,9 @@
 // the development machine (4 directories of one disk, 2+2, 8 clients),
 // 64 KiB objects went in at 129 PUT/s inline against 163 PUT/s as shard
 // files, and inline values that large pushed the databases' mapped value
-// logs to 335 MiB of resident memory. Inline shards (at most 8 KiB + 68
-// bytes at 2+2) stay inside badger's LSM tree, below its value threshold
-// (1 MiB: a journaled database keeps values out of its value log).
+// logs to 335 MiB of resident memory. Other metadata stays inside
+// badger's LSM tree, below its value threshold (1 MiB: a journaled
+// database keeps values out of its value log).
 //
 // Then, under the key's lock, each disk of the set gets a metadata record:
 // size, ETag, content type, user metadata, times, checksums, the erasure

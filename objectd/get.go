@@ -460,7 +460,7 @@ func (r *objectReader) openShard(part *partRecord, j int) (*shardfmt.Reader, err
 
 func (r *objectReader) markBad(j int, err error) {
 	r.bad[j] = true
-	if !errors.Is(err, shardfmt.ErrChecksum) && !errors.Is(err, shardfmt.ErrBadHeader) && !errors.Is(err, shardfmt.ErrBadMagic) {
+	if !errors.Is(err, shardfmt.ErrChecksum) && !errors.Is(err, shardfmt.ErrBadHeader) && !errors.Is(err, shardfmt.ErrBadMagic) && !errors.Is(err, disk.ErrCorrupt) {
 		r.s.note(r.set[j], err) // an I/O error, not rot
 	}
 	r.s.log.Warn("bad shard", "bucket", r.bucket, "key", r.key, "shard", j, "disk", diskName(r.set[j]), "err", err)

@@ -261,7 +261,7 @@ func Open(cfg Config) (*Store, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := disk.Open(p, cfg.FS, disk.Options{Logger: cfg.Logger, Journaled: true})
+			d, err := disk.Open(p, cfg.FS, disk.Options{Logger: cfg.Logger, Journaled: true, SegmentValues: []byte(inlinePrefix)})
 			if err != nil {
 				errs[i] = err
 				return
@@ -505,10 +505,14 @@ func (s *Store) online() []disk.Volume {
 }
 
 // keys of the metadata database.
+// inlinePrefix keys the inline shards of small objects; the disks keep
+// their values in segment files (disk.Options.SegmentValues).
+const inlinePrefix = "i/"
+
 func bucketKey(b string) []byte          { return []byte("b/" + b) }
 func objectKey(b, k string) []byte       { return []byte("o/" + b + "/" + k) }
 func objectPrefix(b string) []byte       { return []byte("o/" + b + "/") }
-func inlineKey(dataID string) []byte     { return []byte("i/" + dataID) }
+func inlineKey(dataID string) []byte     { return []byte(inlinePrefix + dataID) }
 func uploadKey(b, k, id string) []byte   { return []byte("u/" + b + "/" + k + "\x00" + id) }
 func uploadPrefix(b string) []byte       { return []byte("u/" + b + "/") }
 func partKey(id string, n int) []byte    { return fmt.Appendf(nil, "p/%s/%05d", id, n) }

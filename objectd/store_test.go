@@ -1076,3 +1076,53 @@ func TestFillBackRereadsOnABadSource(t *testing.T) {
 		t.Fatalf("read after the fill back: %v", err)
 	}
 }
+
+// valueEntry finds the entry of the value of key in the segments of the
+// disk at dir (the disk keeps inline shards there): the segment's path and
+// the offset of the value's first byte.
+func valueEntry(t *testing.T, dir string, key []byte) (string, int64) {
+	t.Helper()
+	segs, err := filepath.Glob(filepath.Join(dir, "segments", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range segs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The header: "BSV1", length, name length, name at 13.
+		if i := bytes.Index(b, key); i >= 13 && string(b[i-13:i-9]) == "BSV1" {
+			return p, int64(i - 13 + 128)
+		}
+	}
+	t.Fatalf("no segment of %s holds the value of %s", dir, key)
+	return "", 0
+}
+
+// An inline shard that rots in its segment is read around and repaired.
+func TestRottenInlineShardIsRepaired(t *testing.T) {
+	ts := openTestStore(t, 4, 2, 2)
+	data := randBytes(8, 6000)
+	ts.put(t, "small", data)
+	rec := mustRecord(t, ts, "small")
+	if !rec.Parts[0].Inline {
+		t.Fatal("a 6000-byte object is not inline")
+	}
+	set := ts.set("bkt", "small")
+	idx := slices.Index(ts.disks, set[0])
+	p, off := valueEntry(t, ts.dirs[idx], inlineKey(rec.Parts[0].DataID))
+	flipByte(t, p, off+200)
+	if got, err := ts.get(t, "small", 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read with a rotten inline shard: %v", err)
+	}
+	if _, err := ts.healObject("bkt", "small"); err != nil {
+		t.Fatalf("heal: %v", err)
+	}
+	if got := ts.shardsRebuilt.Load(); got != 1 {
+		t.Fatalf("%d shards rebuilt, want 1", got)
+	}
+	if err := ts.verifyShards(set[0], rec, 0); err != nil {
+		t.Fatalf("inline shard not repaired: %v", err)
+	}
+}

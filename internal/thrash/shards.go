@@ -19,13 +19,15 @@ import (
 // objectd/disk's (segment.go), read here independently:
 //
 //	segments/<seq in hex>   entries at 4 KiB boundaries, each:
-//	  0   "BSG1"
-//	  4   shard length, uint64 little-endian
-//	  12  data id length; 13: data id
+//	  0   "BSG1" (a shard) or "BSV1" (a database value kept there)
+//	  4   data length, uint64 little-endian
+//	  12  name length; 13: name (the data id of a shard)
 //	  124 CRC-32C (Castagnoli) of bytes 0-123
-//	  128 the shard (shardfmt: "BSHD" header, then blocks), padding to 4 KiB
+//	  128 the data (a shard: shardfmt, "BSHD" header, then blocks),
+//	      padding to 4 KiB
 //
-// A removed entry is a hole (zeros).
+// A removed entry is a hole (zeros). Values are stepped over: they are
+// not shards.
 const (
 	entryHeader = 128
 	entryAlign  = 4096
@@ -99,29 +101,31 @@ func segmentShards(p string) ([]shard, error) {
 		if _, err := f.ReadAt(h, off); err != nil {
 			break
 		}
-		id, n, ok := parseEntryHeader(h)
+		id, n, isShard, ok := parseEntryHeader(h)
 		if !ok || off+entryHeader+n > fi.Size() {
 			off += entryAlign
 			continue
 		}
-		out = append(out, shard{id: id, path: p, off: off + entryHeader, n: n})
+		if isShard {
+			out = append(out, shard{id: id, path: p, off: off + entryHeader, n: n})
+		}
 		off = (off + entryHeader + n + entryAlign - 1) &^ (entryAlign - 1)
 	}
 	return out, nil
 }
 
-// parseEntryHeader returns the data id and shard length of a valid entry
-// header.
-func parseEntryHeader(h []byte) (string, int64, bool) {
-	if len(h) < entryHeader || string(h[:4]) != "BSG1" ||
+// parseEntryHeader returns the name and data length of a valid entry
+// header, and whether the entry is a shard.
+func parseEntryHeader(h []byte) (string, int64, bool, bool) {
+	if len(h) < entryHeader || (string(h[:4]) != "BSG1" && string(h[:4]) != "BSV1") ||
 		binary.LittleEndian.Uint32(h[entryHeader-4:]) != crc32.Checksum(h[:entryHeader-4], castagnoli) {
-		return "", 0, false
+		return "", 0, false, false
 	}
 	n, idLen := int64(binary.LittleEndian.Uint64(h[4:])), int(h[12])
 	if n < 0 || idLen > entryHeader-4-13 {
-		return "", 0, false
+		return "", 0, false, false
 	}
-	return string(h[13 : 13+idLen]), n, true
+	return string(h[13 : 13+idLen]), n, string(h[:4]) == "BSG1", true
 }
 
 // liveIn reports whether the shard is still where it was listed in f, its
@@ -131,6 +135,6 @@ func (s shard) liveIn(f *os.File) bool {
 	if _, err := f.ReadAt(h, s.off-entryHeader); err != nil {
 		return false
 	}
-	id, n, ok := parseEntryHeader(h)
-	return ok && id == s.id && n == s.n
+	id, n, isShard, ok := parseEntryHeader(h)
+	return ok && isShard && id == s.id && n == s.n
 }

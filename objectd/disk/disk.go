@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,7 +57,10 @@ type Options struct {
 	// SegmentBytes is the size past which a segment file is sealed
 	// (default DefaultSegmentBytes).
 	SegmentBytes int64
-	Logger       *slog.Logger
+	// SegmentValues, on a journaled disk, is the key prefix whose values
+	// are kept in segment files rather than in the database (values.go).
+	SegmentValues []byte
+	Logger        *slog.Logger
 }
 
 // Disk is one local disk.
@@ -72,6 +76,10 @@ type Disk struct {
 	errRun  atomic.Int32 // consecutive I/O errors
 	gc      groupCommit
 	segs    segments
+	// valuePrefix is Options.SegmentValues on a journaled disk; vals is
+	// where those values are appended.
+	valuePrefix []byte
+	vals        valueLog
 	// legacy is set when the disk has shard files of its own (written
 	// before segments).
 	legacy bool
@@ -99,6 +107,9 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 		opts.MemTableBytes = 8 << 20
 	}
 	d := &Disk{root: root, fs: fsys, log: opts.Logger.With("disk", root), journaled: opts.Journaled}
+	if opts.Journaled && len(opts.SegmentValues) > 0 {
+		d.valuePrefix = slices.Clone(opts.SegmentValues)
+	}
 	if err := fsys.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("disk: create %s: %w", root, err)
 	}
@@ -269,6 +280,7 @@ func (d *Disk) Close() error {
 		return nil
 	}
 	err := d.syncMeta()
+	d.closeValues()
 	d.segs.close()
 	err = errors.Join(err, d.db.Close())
 	d.db = nil
@@ -394,13 +406,21 @@ func (d *Disk) openLegacy() error {
 
 // ---- metadata ----
 
-// localTxn is a transaction of a local disk's badger database.
+// localTxn reads a transaction of a local disk's badger database, and
+// the values a batch staged in a (when not nil).
 type localTxn struct {
 	t *badger.Txn
+	d *Disk
+	a *applier
 }
 
 // Get returns a copy of the value at key, or ErrNotFound.
 func (t localTxn) Get(key []byte) ([]byte, error) {
+	if t.a != nil {
+		if v, ok := t.a.get(key); ok {
+			return v, nil
+		}
+	}
 	it, err := t.t.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, ErrNotFound
@@ -408,14 +428,8 @@ func (t localTxn) Get(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return it.ValueCopy(nil)
+	return t.d.itemValue(it, nil)
 }
-
-// Set writes key.
-func (t localTxn) Set(key, val []byte) error { return t.t.Set(key, val) }
-
-// Delete removes key.
-func (t localTxn) Delete(key []byte) error { return t.t.Delete(key) }
 
 // Update runs fn in a read-write transaction and commits it durably.
 //
@@ -513,13 +527,15 @@ func (d *Disk) commitBatch(batch []*commitReq) {
 	defer txn.Discard()
 	var ok []*commitReq
 	var ops []journalOp
+	a := &applier{d: d, txn: txn}
 	for _, r := range batch {
-		bt := &bufferedTxn{under: localTxn{txn}}
+		bt := &bufferedTxn{under: localTxn{txn, d, a}}
 		if err := r.fn(bt); err != nil {
 			r.err = tooBig(err)
 			continue
 		}
-		if err := bt.applyTo(txn); err != nil {
+		if err := bt.applyTo(a); err != nil {
+			a.done(false)
 			if len(batch) == 1 {
 				r.err = tooBig(err)
 				return
@@ -537,7 +553,21 @@ func (d *Disk) commitBatch(batch []*commitReq) {
 	if len(ok) == 0 {
 		return
 	}
+	if err := a.flush(); err != nil {
+		a.done(false)
+		if errors.Is(err, badger.ErrTxnTooBig) && len(ok) > 1 {
+			for _, r := range ok {
+				d.commitBatch([]*commitReq{r})
+			}
+			return
+		}
+		for _, r := range ok {
+			r.err = tooBig(err)
+		}
+		return
+	}
 	err := d.commit(txn, ops)
+	a.done(err == nil)
 	for _, r := range ok {
 		r.err = err
 	}
@@ -564,6 +594,9 @@ func (d *Disk) commit(txn *badger.Txn, ops []journalOp) error {
 	// Only the latest version of a key is ever read: older ones may go.
 	d.db.SetDiscardTs(ts)
 	if d.journaled && d.journal.Load() == nil {
+		if err := d.syncValues(); err != nil {
+			return err
+		}
 		return d.db.Sync()
 	}
 	return nil
@@ -579,13 +612,21 @@ func (d *Disk) applyOps(ops []journalOp) error {
 	}
 	txn := d.db.NewTransactionAt(math.MaxUint64, true)
 	defer txn.Discard()
+	a := &applier{d: d, txn: txn}
 	for _, op := range ops {
-		if err := op.apply(txn); err != nil {
+		if err := op.apply(a); err != nil {
+			a.done(false)
 			return err
 		}
 	}
+	if err := a.flush(); err != nil {
+		a.done(false)
+		return err
+	}
 	ts := d.ts.Add(1)
-	if err := txn.CommitAt(ts, nil); err != nil {
+	err := txn.CommitAt(ts, nil)
+	a.done(err == nil)
+	if err != nil {
 		return err
 	}
 	d.db.SetDiscardTs(ts)
@@ -604,6 +645,11 @@ func (d *Disk) syncMeta() error {
 		return nil
 	}
 	if err := vfs.Check(d.fs, vfs.OpWrite, d.metaPath()); err != nil {
+		return err
+	}
+	// Values kept in segments first: the database's sync makes durable
+	// the keys pointing at them.
+	if err := d.syncValues(); err != nil {
 		return err
 	}
 	// Index changes applied before the sync are durable by it; the ones
@@ -707,15 +753,15 @@ func (b *bufferedTxn) appendOps(ops []journalOp) []journalOp {
 	return ops
 }
 
-// applyTo writes the buffered writes into txn.
-func (b *bufferedTxn) applyTo(txn *badger.Txn) error {
+// applyTo writes the buffered writes through a.
+func (b *bufferedTxn) applyTo(a *applier) error {
 	for _, k := range b.order {
 		v := b.vals[k]
 		var err error
 		if v == nil {
-			err = txn.Delete([]byte(k))
+			err = a.Delete([]byte(k))
 		} else {
-			err = txn.Set([]byte(k), v)
+			err = a.Set([]byte(k), v)
 		}
 		if err != nil {
 			return err
@@ -734,11 +780,12 @@ func (d *Disk) Get(key []byte) ([]byte, error) {
 	}
 	txn := d.db.NewTransactionAt(math.MaxUint64, false)
 	defer txn.Discard()
-	return localTxn{txn}.Get(key)
+	return localTxn{txn, d, nil}.Get(key)
 }
 
 // Iterator walks keys in order within a prefix.
 type Iterator struct {
+	d      *Disk
 	txn    *badger.Txn
 	it     *badger.Iterator
 	prefix []byte
@@ -765,7 +812,7 @@ func (d *Disk) NewIterator(prefix, start []byte, prefetch bool) (Iter, error) {
 		start = prefix
 	}
 	it.Seek(start)
-	return &Iterator{txn: txn, it: it, prefix: prefix}, nil
+	return &Iterator{d: d, txn: txn, it: it, prefix: prefix}, nil
 }
 
 // Valid reports whether the iterator is at a key.
@@ -775,10 +822,20 @@ func (i *Iterator) Valid() bool { return i.it.ValidForPrefix(i.prefix) }
 func (i *Iterator) Key() []byte { return i.it.Item().Key() }
 
 // Value copies the current value into buf.
-func (i *Iterator) Value(buf []byte) ([]byte, error) { return i.it.Item().ValueCopy(buf) }
+func (i *Iterator) Value(buf []byte) ([]byte, error) { return i.d.itemValue(i.it.Item(), buf) }
 
 // View calls fn with the current value, valid only during the call.
-func (i *Iterator) View(fn func(val []byte) error) error { return i.it.Item().Value(fn) }
+func (i *Iterator) View(fn func(val []byte) error) error {
+	it := i.it.Item()
+	if it.UserMeta()&metaInSegment == 0 {
+		return it.Value(fn)
+	}
+	v, err := i.d.itemValue(it, nil)
+	if err != nil {
+		return err
+	}
+	return fn(v)
+}
 
 // Next advances.
 func (i *Iterator) Next() { i.it.Next() }

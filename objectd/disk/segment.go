@@ -94,28 +94,67 @@ func (l location) entry() (off, n int64) {
 
 func alignUp(n int64) int64 { return (n + entryAlign - 1) &^ (entryAlign - 1) }
 
-func encodeHeader(dataID string, n int64) []byte {
+// entryKind tells what an entry holds.
+type entryKind uint8
+
+const (
+	kindShard entryKind = iota + 1 // a shard, named by its data id
+	kindValue                      // a database value, named by its key (values.go)
+)
+
+// header is an entry's header: what it holds, its name, the length of
+// its data and, for a value, the data's CRC-32C.
+type header struct {
+	kind entryKind
+	id   string
+	n    int64
+	crc  uint32
+}
+
+// Header layout: magic (4), data length (8), name length (1) and name,
+// the value's data CRC at 116, the header's own CRC-32C at 124.
+const (
+	maxShardName = 64
+	maxValueName = 116 - 13
+)
+
+func encodeHeader(e header) []byte {
 	h := make([]byte, entryHeader)
-	copy(h, entryMagic)
-	binary.LittleEndian.PutUint64(h[4:], uint64(n))
-	h[12] = byte(len(dataID))
-	copy(h[13:], dataID)
+	if e.kind == kindValue {
+		copy(h, valueMagic)
+		binary.LittleEndian.PutUint32(h[116:], e.crc)
+	} else {
+		copy(h, entryMagic)
+	}
+	binary.LittleEndian.PutUint64(h[4:], uint64(e.n))
+	h[12] = byte(len(e.id))
+	copy(h[13:], e.id)
 	binary.LittleEndian.PutUint32(h[entryHeader-4:], crc32.Checksum(h[:entryHeader-4], castagnoli))
 	return h
 }
 
-// decodeHeader returns the data id and length of a valid header.
-func decodeHeader(h []byte) (string, int64, bool) {
-	if len(h) < entryHeader || string(h[:4]) != entryMagic ||
-		binary.LittleEndian.Uint32(h[entryHeader-4:]) != crc32.Checksum(h[:entryHeader-4], castagnoli) {
-		return "", 0, false
+// decodeHeader returns a valid header's contents.
+func decodeHeader(h []byte) (header, bool) {
+	if len(h) < entryHeader || binary.LittleEndian.Uint32(h[entryHeader-4:]) != crc32.Checksum(h[:entryHeader-4], castagnoli) {
+		return header{}, false
+	}
+	e := header{n: int64(binary.LittleEndian.Uint64(h[4:]))}
+	limit := 0
+	switch string(h[:4]) {
+	case entryMagic:
+		e.kind, limit = kindShard, maxShardName
+	case valueMagic:
+		e.kind, limit = kindValue, maxValueName
+		e.crc = binary.LittleEndian.Uint32(h[116:])
+	default:
+		return header{}, false
 	}
 	idLen := int(h[12])
-	n := int64(binary.LittleEndian.Uint64(h[4:]))
-	if idLen > 64 || n < 0 {
-		return "", 0, false
+	if idLen > limit || e.n < 0 {
+		return header{}, false
 	}
-	return string(h[13 : 13+idLen]), n, true
+	e.id = string(h[13 : 13+idLen])
+	return e, true
 }
 
 func dataSegmentName(seq uint64) string { return fmt.Sprintf("%016x", seq) }
@@ -290,7 +329,7 @@ func (w *segmentWriter) Commit() error {
 		return w.err
 	}
 	loc := location{seq: w.seg.seq, off: w.start + entryHeader, len: w.off - w.start - entryHeader}
-	if _, err := w.seg.f.WriteAt(encodeHeader(w.id, loc.len), w.start); err != nil {
+	if _, err := w.seg.f.WriteAt(encodeHeader(header{kind: kindShard, id: w.id, n: loc.len}), w.start); err != nil {
 		w.err = fmt.Errorf("disk: write shard header: %w", err)
 		w.discard()
 		return w.err
@@ -479,8 +518,10 @@ func scanSegment(p string) ([]Extent, error) {
 		return nil, err
 	}
 	var out []Extent
-	err = scanEntries(osSegment{f}, fi.Size(), func(off int64, id string, n int64) {
-		out = append(out, Extent{DataID: id, Path: p, Off: off + entryHeader, Len: n})
+	err = scanEntries(osSegment{f}, fi.Size(), func(off int64, h header) {
+		if h.kind == kindShard {
+			out = append(out, Extent{DataID: h.id, Path: p, Off: off + entryHeader, Len: h.n})
+		}
 	})
 	return out, err
 }
@@ -495,12 +536,12 @@ type segmentReader interface {
 	NextData(off int64) (int64, error)
 }
 
-// scanEntries calls fn with the offset, data id and shard length of each
-// entry with a valid header in the first size bytes of a segment, in
+// scanEntries calls fn with the offset and header of each entry with a
+// valid header in the first size bytes of a segment, in
 // order. Holes are skipped without being read; bytes that are neither
 // an entry nor a hole (an entry a crash cut before its header was
 // written) are stepped over 4 KiB at a time.
-func scanEntries(f segmentReader, size int64, fn func(off int64, id string, n int64)) error {
+func scanEntries(f segmentReader, size int64, fn func(off int64, h header)) error {
 	h := make([]byte, entryHeader)
 	for off := int64(0); off+entryHeader <= size; {
 		data, err := f.NextData(off)
@@ -519,13 +560,13 @@ func scanEntries(f segmentReader, size int64, fn func(off int64, id string, n in
 		if _, err := f.ReadAt(h, off); err != nil {
 			return err
 		}
-		id, n, ok := decodeHeader(h)
-		if !ok || off+entryHeader+n > size {
+		e, ok := decodeHeader(h)
+		if !ok || off+entryHeader+e.n > size {
 			off += entryAlign
 			continue
 		}
-		fn(off, id, n)
-		off = alignUp(off + entryHeader + n)
+		fn(off, e)
+		off = alignUp(off + entryHeader + e.n)
 	}
 	return nil
 }
@@ -537,11 +578,12 @@ type Reclaimed struct {
 	Removed  int   // segments removed, none of their entries left
 }
 
-// Reclaim frees what no index entry points to in the segments this run
-// does not append to: entries of shards whose commit a crash cut after
-// their header was written, or whose index entry a crash lost (no record
-// can name them), bytes of entries cut before their header, and whole
-// segments left without a live entry. It must run after the journal was
+// Reclaim frees what no index entry or key points to in the segments
+// this run does not append to: entries of shards whose commit a crash cut
+// after their header was written, or whose index entry a crash lost (no
+// record can name them), values written again (by a journal replay, or a
+// repair) or whose update failed, bytes of entries cut before their
+// header, and whole segments left without a live entry. It must run after the journal was
 // replayed, or live entries would look lost. stop, when closed, ends the
 // pass between segments.
 func (d *Disk) Reclaim(stop <-chan struct{}) (Reclaimed, error) {
@@ -592,8 +634,15 @@ func (d *Disk) reclaimSegment(seq uint64, r *Reclaimed) error {
 			ierr = f.Punch(from, to-from)
 		}
 	}
-	err = scanEntries(f, fi.Size(), func(off int64, id string, n int64) {
-		l, ok, err := d.location(id)
+	err = scanEntries(f, fi.Size(), func(off int64, h header) {
+		var l location
+		var ok bool
+		var err error
+		if h.kind == kindValue {
+			l, ok, err = d.valueLocation([]byte(h.id))
+		} else {
+			l, ok, err = d.location(h.id)
+		}
 		if err != nil {
 			ierr = cmp.Or(ierr, err)
 			return
@@ -603,7 +652,7 @@ func (d *Disk) reclaimSegment(seq uint64, r *Reclaimed) error {
 		}
 		punch(end, off)
 		live++
-		end = alignUp(off + entryHeader + n)
+		end = alignUp(off + entryHeader + h.n)
 	})
 	if err = cmp.Or(err, ierr); err != nil {
 		return err

@@ -278,6 +278,8 @@ func (v *Volume) answerError(resp *http.Response) error {
 		err = fmt.Errorf("%w: %s on %s", ErrNoSuchDisk, v.diskID, v.name)
 	case code == codeNotFound || resp.StatusCode == http.StatusNotFound:
 		err = fmt.Errorf("%w: %s: %s", disk.ErrNotFound, v.name, msg)
+	case code == codeCorrupt:
+		err = fmt.Errorf("%w: %s: %s", disk.ErrCorrupt, v.name, msg)
 	case code == codeBadDataID:
 		err = fmt.Errorf("%w: %s", disk.ErrBadDataID, msg)
 	case resp.StatusCode == http.StatusUnauthorized:

@@ -47,6 +47,7 @@ const (
 	// Error codes in X-Basalt-Error (and the JSON body's "code").
 	codeNoSuchDisk = "no-such-disk"
 	codeNotFound   = "not-found"
+	codeCorrupt    = "corrupt"
 	codeBadDataID  = "bad-data-id"
 	codeBadRequest = "bad-request"
 	codeClosed     = "closed"

@@ -122,6 +122,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, disk.ErrNotFound):
 		writeError(w, http.StatusNotFound, codeNotFound, err.Error())
+	case errors.Is(err, disk.ErrCorrupt):
+		writeError(w, http.StatusInternalServerError, codeCorrupt, err.Error())
 	case errors.Is(err, disk.ErrBadDataID):
 		writeError(w, http.StatusBadRequest, codeBadDataID, err.Error())
 	case errors.Is(err, disk.ErrClosed):

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -811,3 +813,43 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(c int)           { r.code = c }
+
+// A value the remote disk finds rotten comes back as disk.ErrCorrupt (rot
+// to repair), not as a failure of the node.
+func TestRottenValueCrossesAsCorrupt(t *testing.T) {
+	n := newNode(t, 0)
+	root := t.TempDir()
+	d, err := disk.Open(root, vfs.Default, disk.Options{Journaled: true, SegmentValues: []byte("i/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	n.disks[d.ID()] = d
+	v := dial(n, d, Options{})
+	val := bytes.Repeat([]byte("inline shard "), 200)
+	if err := v.Update(func(tx disk.Txn) error { return tx.Set([]byte("i/abcd"), val) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := v.Get([]byte("i/abcd")); err != nil || !bytes.Equal(got, val) {
+		t.Fatalf("Get: %d bytes, %v", len(got), err)
+	}
+	// The value is the first entry of the disk's only segment.
+	segs, err := filepath.Glob(filepath.Join(root, "segments", "*"))
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("segments %v, %v", segs, err)
+	}
+	f, err := os.OpenFile(segs[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xff}, 128+100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := v.Get([]byte("i/abcd")); !errors.Is(err, disk.ErrCorrupt) {
+		t.Fatalf("rotten value: %v, want disk.ErrCorrupt", err)
+	}
+	if v.Failed() {
+		t.Fatal("rot marked the volume down")
+	}
+}
