@@ -11,6 +11,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	refused  prometheus.Counter
 	bytesIn  *prometheus.CounterVec
 	bytesOut *prometheus.CounterVec
 }
@@ -30,6 +31,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "basalt", Subsystem: "s3", Name: "requests_in_flight",
 			Help: "S3 requests being answered now.",
 		}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "basalt", Subsystem: "s3", Name: "requests_refused_total",
+			Help: "S3 and Swift requests answered \"slow down\" after waiting for a slot (--max-requests).",
+		}),
 		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "basalt", Subsystem: "s3", Name: "received_bytes_total",
 			Help: "Request body bytes read, by S3 API name.",
@@ -39,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Response body bytes written, by S3 API name.",
 		}, []string{"api"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.bytesIn, m.bytesOut} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.refused, m.bytesIn, m.bytesOut} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("proxy: registering metrics: %w", err)
 		}

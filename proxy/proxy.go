@@ -55,6 +55,11 @@ type Config struct {
 	// ring of the cluster map; an administrator's rebalance calls it
 	// first, so that the pass moves shards by the ring of the last change.
 	Placement func(ctx context.Context) error
+	// MaxRequests bounds the S3 and Swift requests served at once (0: no
+	// bound); one past it waits up to RequestWait (default 10 s) for a
+	// slot, then is answered "slow down" (see admission).
+	MaxRequests int
+	RequestWait time.Duration
 }
 
 // Errors of New.
@@ -76,8 +81,9 @@ type Proxy struct {
 	placement func(ctx context.Context) error
 	verifier  *sigv4.Verifier
 	keys      keyring
-	keystone  http.Handler // nil without a catalog
-	swift     http.Handler
+	keystone  http.Handler  // nil without a catalog
+	swift     *swift.Server // nil without a catalog
+	admit     *admission    // nil: no bound on requests in flight
 }
 
 // New builds a Proxy from cfg.
@@ -123,6 +129,10 @@ func New(cfg Config) (*Proxy, error) {
 		s3: srv, metrics: m, ready: cfg.Ready, log: cfg.Logger, store: cfg.Store, placement: cfg.Placement, verifier: verifier, keys: keys,
 		gather: promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}),
 	}
+	if cfg.RequestWait <= 0 {
+		cfg.RequestWait = 10 * time.Second
+	}
+	p.admit = newAdmission(cfg.MaxRequests, cfg.RequestWait)
 
 	if cfg.Catalog != nil {
 		ks := keystone.New(keystone.Config{Catalog: cfg.Catalog, Logger: cfg.Logger.With("api", "keystone")})
@@ -189,7 +199,22 @@ func (p *Proxy) serve(c *gin.Context) {
 			p.metrics.bytesOut.WithLabelValues(api).Add(float64(n))
 		}
 	}()
-	switch p.protocol(r) {
+	proto := p.protocol(r)
+	if proto != "keystone" && p.admit != nil {
+		if !p.admit.enter(r.Context()) {
+			p.metrics.refused.Inc()
+			if proto == "swift" {
+				api = "Swift"
+				p.swift.SlowDown(c.Writer, r)
+			} else {
+				api = p.s3.SlowDown(c.Writer, r)
+			}
+			c.Writer.WriteHeaderNow()
+			return
+		}
+		defer p.admit.leave()
+	}
+	switch proto {
 	case "keystone":
 		api = "Keystone"
 		p.keystone.ServeHTTP(c.Writer, r)

@@ -194,6 +194,10 @@ in flight finish (up to --shutdown-timeout) and closes the store.`,
 		"file holding the SSE-S3 master key (64 hex digits); empty: one kept in the catalog, generated once, the same on every node")
 	f.IntVar(&cfg.MemoryLimitMiB, "memory-limit", cfg.MemoryLimitMiB,
 		"soft limit of the Go heap in MiB: the collector works harder near it (GOMEMLIMIT, when set, wins); 0: none")
+	f.IntVar(&cfg.MaxRequests, "max-requests", cfg.MaxRequests,
+		"S3 and Swift requests served at once; more wait up to --request-wait, then get \"slow down\" (503). Bounds the data path's memory: 3 MiB a request at 2+2, twice that for a copy; 0: no bound")
+	f.DurationVar(&cfg.RequestWait, "request-wait", cfg.RequestWait,
+		"how long a request past --max-requests waits for a slot")
 	f.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert,
 		"PEM certificate (chain) to serve HTTPS with (with --tls-key); empty: plain HTTP")
 	f.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey,

@@ -67,6 +67,7 @@ var (
 	ErrNotModified               = &APIError{"NotModified", http.StatusNotModified, "Not Modified."}
 	ErrPreconditionFailed        = &APIError{"PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold."}
 	ErrRequestTimeout            = &APIError{"RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period."}
+	ErrSlowDown                  = &APIError{"SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate."}
 	ErrServiceUnavailable        = &APIError{"ServiceUnavailable", http.StatusServiceUnavailable, "The service is unable to handle the request: too few disks answered. Please retry."}
 	ErrClientClosed              = &APIError{"RequestCanceled", 499, "The client closed the request."}
 

@@ -122,6 +122,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Serve(w, 
 // Serve answers one S3 request and returns the name of the S3 operation it
 // was (for instance "PutObject"), for metrics.
 func (s *Server) Serve(w http.ResponseWriter, r *http.Request) string {
+	return s.serve(w, r, nil)
+}
+
+// SlowDown answers r with S3's SlowDown (503) without serving it: the
+// server has as many requests in flight as it takes. It returns the name
+// of the S3 operation r was.
+func (s *Server) SlowDown(w http.ResponseWriter, r *http.Request) string {
+	return s.serve(w, r, ErrSlowDown)
+}
+
+// serve answers r, or refuses it with refuse when not nil.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, refuse error) string {
 	rw := &responseWriter{ResponseWriter: w}
 	q := r.URL.Query()
 	t := resolve(r.Method, r.URL.Path, r.Host, q, r.Header, s.domains)
@@ -146,6 +158,10 @@ func (s *Server) Serve(w http.ResponseWriter, r *http.Request) string {
 	// failure before the body's end answers with "Connection: close" (see
 	// fail), so that net/http neither reads the rest before answering nor
 	// takes it for the next request.
+	if refuse != nil {
+		req.fail(refuse)
+		return t.API
+	}
 	if err := req.run(); err != nil {
 		req.fail(err)
 	}
@@ -238,7 +254,9 @@ func (q *request) run() error {
 func (q *request) fail(err error) {
 	ae := toAPIError(err)
 	level := slog.LevelDebug
-	if ae.Status >= 500 && ae.Status != 501 {
+	if ae.Status >= 500 && ae.Status != 501 && ae != ErrSlowDown {
+		// Refusals for load are counted (requests_refused_total), not
+		// logged one by one when they come by the hundred.
 		level = slog.LevelError
 	}
 	q.s.log.Log(q.ctx, level, "s3 request failed", "api", q.target.API, "bucket", q.target.Bucket,

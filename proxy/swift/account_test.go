@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -209,5 +210,20 @@ func TestAccountMetadataAndListing(t *testing.T) {
 	r = e.must(e.do("GET", b("?format=json"), tokMemberB, nil, nil), http.StatusOK, "beta listing")
 	if err := json.Unmarshal([]byte(r.body), &items); err != nil || len(items) != 1 || items[0].Name != "zeta" {
 		t.Fatalf("beta listing %q", r.body)
+	}
+}
+
+// A request refused for load gets Swift's 503 page, a transaction id and
+// Retry-After, and is not served.
+func TestSlowDownRefusesWithA503(t *testing.T) {
+	e := newEnv(t)
+	w := httptest.NewRecorder()
+	e.s.SlowDown(w, httptest.NewRequest("PUT", a("/c"), nil))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "1" ||
+		!strings.HasPrefix(w.Header().Get("X-Trans-Id"), "tx") || !strings.Contains(w.Body.String(), "Service Unavailable") {
+		t.Fatalf("slow down: %d %v %q", w.Code, w.Header(), w.Body.String())
+	}
+	if r := e.do("GET", a("/c"), tokMemberA, nil, nil); r.status != http.StatusNotFound {
+		t.Fatalf("the refused PUT created the container: %d", r.status)
 	}
 }

@@ -170,14 +170,26 @@ func newTransID(now time.Time) string {
 
 // ServeHTTP answers /info and /v1/AUTH_<project>[/container[/object]].
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := s.newRequest(w, r)
+	if err := q.serve(); err != nil {
+		q.fail(err)
+	}
+}
+
+// SlowDown answers r with 503 and Retry-After without serving it: the
+// server has as many requests in flight as it takes.
+func (s *Server) SlowDown(w http.ResponseWriter, r *http.Request) {
+	q := s.newRequest(w, r)
+	q.w.Header().Set("Retry-After", "1")
+	q.sendBody(http.StatusServiceUnavailable, "text/html; charset=UTF-8", []byte(standardPage(http.StatusServiceUnavailable)))
+}
+
+func (s *Server) newRequest(w http.ResponseWriter, r *http.Request) *request {
 	tx := newTransID(s.now())
 	rw := &respWriter{ResponseWriter: w}
 	rw.Header().Set("X-Trans-Id", tx)
 	rw.Header().Set("X-Openstack-Request-Id", tx)
-	q := &request{s: s, w: rw, r: r, ctx: r.Context(), tx: tx, query: r.URL.Query()}
-	if err := q.serve(); err != nil {
-		q.fail(err)
-	}
+	return &request{s: s, w: rw, r: r, ctx: r.Context(), tx: tx, query: r.URL.Query()}
 }
 
 func (q *request) serve() error {

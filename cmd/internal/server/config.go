@@ -51,6 +51,8 @@ type Config struct {
 	TLSKey          string        // --tls-key: PEM private key of --tls-cert
 	LifecycleEvery  time.Duration // --lifecycle-interval: how often buckets' lifecycle rules are applied; 0: never
 	MemoryLimitMiB  int           // --memory-limit: soft limit of the Go heap in MiB (GOMEMLIMIT wins when set); 0: none
+	MaxRequests     int           // --max-requests: S3 and Swift requests served at once; 0: no bound
+	RequestWait     time.Duration // --request-wait: how long a request past --max-requests waits before "slow down"
 	ClusterSecret   string        // --cluster-secret: secret every node shares; empty: generated once and kept (single machine)
 	ShardAddress    string        // --shard-address: host:port of the internal shard API the other nodes reach this node's disks at
 	ShardAdvertise  string        // --shard-advertise: address the other nodes reach the shard API at; empty: the listener's
@@ -79,6 +81,8 @@ func Default() Config {
 		Zone:            "zone1",
 		LifecycleEvery:  time.Hour,
 		MemoryLimitMiB:  512,
+		MaxRequests:     64,
+		RequestWait:     10 * time.Second,
 	}
 }
 
@@ -150,6 +154,12 @@ func (c Config) Validate() error {
 	}
 	if c.MemoryLimitMiB < 0 {
 		return usagef("--memory-limit=%d: MiB, 0 for none", c.MemoryLimitMiB)
+	}
+	if c.MaxRequests < 0 {
+		return usagef("--max-requests=%d: requests, 0 for no bound", c.MaxRequests)
+	}
+	if c.RequestWait <= 0 {
+		return usagef("--request-wait=%s: must be positive", c.RequestWait)
 	}
 	if c.LifecycleEvery < 0 {
 		return usagef("--lifecycle-interval=%s: must be 0 (never) or positive", c.LifecycleEvery)

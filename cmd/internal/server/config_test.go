@@ -128,6 +128,8 @@ func TestValidateErrors(t *testing.T) {
 		{"log format", func(c *Config) { c.LogFormat = "xml" }, "--log-format"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "--log-level"},
 		{"shutdown timeout", func(c *Config) { c.ShutdownTimeout = 0 }, "--shutdown-timeout"},
+		{"max requests negative", func(c *Config) { c.MaxRequests = -1 }, "--max-requests=-1"},
+		{"request wait zero", func(c *Config) { c.RequestWait = 0 }, "--request-wait"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

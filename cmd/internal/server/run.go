@@ -203,6 +203,8 @@ func Run(ctx context.Context, cfg Config, p Process) (err error) {
 		Registry:    reg,
 		Ready:       store.Ready,
 		MasterKey:   sseKey,
+		MaxRequests: cfg.MaxRequests,
+		RequestWait: cfg.RequestWait,
 		Placement: func(ctx context.Context) error {
 			if err := cat.Sync(ctx); err != nil {
 				return err

@@ -1,0 +1,109 @@
+package proxy
+
+import (
+	"context"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// signUnsigned signs req with an unsigned payload, so that its body can
+// stream.
+func signUnsigned(t *testing.T, req *http.Request) *http.Request {
+	t.Helper()
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	if err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "proxykey", SecretAccessKey: "proxy-test-secret"},
+		req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func newReq(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// Past --max-requests a request waits for a slot, and when none frees in
+// time it gets S3's SlowDown; the requests in flight are not disturbed,
+// and once they end the next one is served.
+func TestRequestsPastTheLimitSlowDown(t *testing.T) {
+	p, err := New(Config{Store: openStore(t), Credentials: creds{}, MaxRequests: 2, RequestWait: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	call := func(req *http.Request) (int, string, string) {
+		t.Helper()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, "", ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var doc struct{ Code string }
+		_ = xml.Unmarshal(b, &doc)
+		return resp.StatusCode, doc.Code, string(b)
+	}
+	if st, code, _ := call(sign(t, newReq(t, "PUT", srv.URL+"/bkt"))); st != 200 {
+		t.Fatalf("create bucket: %d %s", st, code)
+	}
+	// Two uploads take both slots: each is inside the server once it has
+	// read the first byte of its body.
+	body := "0123456789"
+	type upload struct {
+		w    *io.PipeWriter
+		done chan int
+	}
+	var ups []upload
+	for _, key := range []string{"k1", "k2"} {
+		pr, pw := io.Pipe()
+		req, _ := http.NewRequest("PUT", srv.URL+"/bkt/"+key, pr)
+		req.ContentLength = int64(len(body))
+		signUnsigned(t, req)
+		u := upload{w: pw, done: make(chan int, 1)}
+		go func() {
+			st, _, _ := call(req)
+			u.done <- st
+		}()
+		if _, err := pw.Write([]byte(body[:1])); err != nil {
+			t.Fatal(err)
+		}
+		ups = append(ups, u)
+	}
+	st, code, _ := call(sign(t, newReq(t, "GET", srv.URL+"/bkt?list-type=2")))
+	if st != http.StatusServiceUnavailable || code != "SlowDown" {
+		t.Fatalf("third request with both slots taken: %d %s, want 503 SlowDown", st, code)
+	}
+	for _, u := range ups {
+		if _, err := u.w.Write([]byte(body[1:])); err != nil {
+			t.Fatal(err)
+		}
+		u.w.Close()
+		if st := <-u.done; st != 200 {
+			t.Fatalf("upload in flight answered %d", st)
+		}
+	}
+	st, code, got := call(sign(t, newReq(t, "GET", srv.URL+"/bkt/k2")))
+	if st != 200 || got != body {
+		t.Fatalf("after the uploads: %d %s %q", st, code, got)
+	}
+	// The refusal is counted.
+	_, _, metrics := call(newReq(t, "GET", srv.URL+"/metrics"))
+	if !strings.Contains(metrics, "basalt_s3_requests_refused_total 1") {
+		t.Fatal("refused request not counted in basalt_s3_requests_refused_total")
+	}
+}
