@@ -81,7 +81,8 @@
 // 1 MiB stripes, whatever the object size. Inline objects are buffered
 // whole (at most InlineThreshold bytes, encoded). The badger databases hold
 // 8 MiB of block cache, two 8 MiB memtables and a 64 MiB value-log
-// window (mapped) per disk. A journal append holds its batch's records
+// window (mapped) per disk; each disk caches up to 8 MiB of the values it
+// read from its database (disk.Options.ReadCacheBytes). A journal append holds its batch's records
 // (one copy) until the sync returns.
 //
 // # Repair

@@ -57,6 +57,9 @@ type Options struct {
 	// SegmentBytes is the size past which a segment file is sealed
 	// (default DefaultSegmentBytes).
 	SegmentBytes int64
+	// ReadCacheBytes bounds the cache of database values read (default
+	// 8 MiB; negative: no cache). See readCache.
+	ReadCacheBytes int64
 	// SegmentValues, on a journaled disk, is the key prefix whose values
 	// are kept in segment files rather than in the database (values.go).
 	SegmentValues []byte
@@ -80,6 +83,7 @@ type Disk struct {
 	// where those values are appended.
 	valuePrefix []byte
 	vals        valueLog
+	cache       readCache
 	// legacy is set when the disk has shard files of its own (written
 	// before segments).
 	legacy bool
@@ -107,6 +111,10 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 		opts.MemTableBytes = 8 << 20
 	}
 	d := &Disk{root: root, fs: fsys, log: opts.Logger.With("disk", root), journaled: opts.Journaled}
+	if opts.ReadCacheBytes == 0 {
+		opts.ReadCacheBytes = 8 << 20
+	}
+	d.cache.init(max(opts.ReadCacheBytes, 0))
 	if opts.Journaled && len(opts.SegmentValues) > 0 {
 		d.valuePrefix = slices.Clone(opts.SegmentValues)
 	}
@@ -778,9 +786,35 @@ func (d *Disk) Get(key []byte) ([]byte, error) {
 	if d.db == nil {
 		return nil, ErrClosed
 	}
+	if c, ok := d.cache.get(key); ok {
+		return d.cachedValue(key, c)
+	}
+	gen := d.cache.generation(key)
 	txn := d.db.NewTransactionAt(math.MaxUint64, false)
 	defer txn.Discard()
-	return localTxn{txn, d, nil}.Get(key)
+	it, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, err := it.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	c := cached{val: v, meta: it.UserMeta()}
+	d.cache.put(key, c, gen)
+	return d.cachedValue(key, c)
+}
+
+// cachedValue returns a copy of a value as the database holds it, read
+// from its segment when kept there.
+func (d *Disk) cachedValue(key []byte, c cached) ([]byte, error) {
+	if c.meta&metaInSegment != 0 {
+		return d.segmentValue(key, c.val)
+	}
+	return bytes.Clone(c.val), nil
 }
 
 // Iterator walks keys in order within a prefix.

@@ -217,11 +217,17 @@ func (d *Disk) itemValue(it *badger.Item, buf []byte) ([]byte, error) {
 	if err != nil || it.UserMeta()&metaInSegment == 0 {
 		return v, err
 	}
-	l, err := decodeLocation(v)
+	return d.segmentValue(it.Key(), v)
+}
+
+// segmentValue reads the value of key from where loc (a database value
+// marked metaInSegment) says it lies.
+func (d *Disk) segmentValue(key, loc []byte) ([]byte, error) {
+	l, err := decodeLocation(loc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	return d.readValue(it.Key(), l)
+	return d.readValue(key, l)
 }
 
 // valueLocation returns where the value of key lies when it is kept in a
@@ -269,6 +275,7 @@ type applier struct {
 	freed   []location
 	seg     uint64 // where flush wrote, when it did
 	wrote   bool
+	keys    [][]byte // written or deleted: forgotten by the read cache at done
 }
 
 type stagedValue struct {
@@ -285,6 +292,7 @@ func (a *applier) unstage(key []byte) {
 
 func (a *applier) Set(key, val []byte) error {
 	a.unstage(key)
+	a.keys = append(a.keys, key)
 	if !a.d.inSegment(key, val) {
 		return a.txn.Set(key, val)
 	}
@@ -298,6 +306,7 @@ func (a *applier) Set(key, val []byte) error {
 
 func (a *applier) Delete(key []byte) error {
 	a.unstage(key)
+	a.keys = append(a.keys, key)
 	if a.d.valuePrefix != nil && bytes.HasPrefix(key, a.d.valuePrefix) {
 		l, ok, err := segmentLocation(a.txn, key)
 		if err != nil {
@@ -345,8 +354,13 @@ func (a *applier) flush() error {
 }
 
 // done frees the entries the batch let go of: the deleted values' when
-// it was committed, the values it wrote when not.
+// it was committed, the values it wrote when not; and makes the read cache
+// forget every key the batch wrote.
 func (a *applier) done(committed bool) {
+	for _, k := range a.keys {
+		a.d.cache.invalidate(k)
+	}
+	a.keys = nil
 	free := a.freed
 	if !committed {
 		free = a.written
