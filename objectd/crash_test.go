@@ -44,7 +44,7 @@ func TestCrashConsistency(t *testing.T) {
 	old, big, small := randBytes(1, 100<<10), randBytes(2, 120<<10+7), []byte("small and inline")
 	// Inline, with shards large enough for the disks to keep them in
 	// segment files rather than in their databases.
-	seg, seg2 := randBytes(5, 6000), randBytes(6, 3000)
+	seg, seg2 := randBytes(5, 6000), randBytes(6, 5000)
 	put := func(data []byte, mode Versioning) func(s *Store) error {
 		return func(s *Store) error {
 			_, err := s.PutObject(ctx, "bkt", "k", bytes.NewReader(data), int64(len(data)), PutOptions{Versioning: mode})

@@ -65,8 +65,8 @@ func TestReadCacheNeverServesAnOverwrittenValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	keys := []string{"o/a", "o/b", "v/a"} // v/a: in a segment (padded past 512 bytes)
-	pad := fmt.Sprintf("%0600d", 0)
+	keys := []string{"o/a", "o/b", "v/a"} // v/a: in a segment (padded past 2 KiB)
+	pad := fmt.Sprintf("%02100d", 0)
 	var acked [3]atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})

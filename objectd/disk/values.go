@@ -41,8 +41,9 @@ const (
 	// real value in a segment (badger's user meta byte).
 	metaInSegment byte = 1
 	// Values smaller than this stay in the database: an entry takes at
-	// least 4 KiB.
-	minSegmentValue = 512
+	// least 4 KiB, so a value kept in a segment takes at most twice its
+	// size on the disk (the objects of 4 KiB to 16 KiB at 2+2).
+	minSegmentValue = 2048
 	maxSegmentValue = 1 << 20
 	// valueWriteback is how much the value segment grows between two
 	// starts of its writeback.

@@ -81,7 +81,7 @@ func (r *valueRig) crash() {
 }
 
 func value(i int) string {
-	return fmt.Sprintf("%05d:", i) + strings.Repeat(string(rune('a'+i%26)), 600+i*37%3000)
+	return fmt.Sprintf("%05d:", i) + strings.Repeat(string(rune('a'+i%26)), 2100+i*37%3000)
 }
 
 func wantValue(t *testing.T, d *Disk, key, v string) {
@@ -98,7 +98,7 @@ func wantValue(t *testing.T, d *Disk, key, v string) {
 	}
 }
 
-// Values under the prefix, from 512 bytes, go to a segment and read back
+// Values under the prefix, from 2 KiB, go to a segment and read back
 // through every way of reading; smaller ones and other keys stay in the
 // database; a deleted value's entry is punched.
 func TestValuesKeptInSegments(t *testing.T) {
@@ -107,11 +107,12 @@ func TestValuesKeptInSegments(t *testing.T) {
 	big, small := value(1), "short"
 	if err := d.Update(func(t Txn) error {
 		return errors.Join(t.Set([]byte("v/big"), []byte(big)), t.Set([]byte("v/small"), []byte(small)),
-			t.Set([]byte("w/big"), []byte(big)))
+			t.Set([]byte("w/big"), []byte(big)), t.Set([]byte("v/2047"), make([]byte, 2047)),
+			t.Set([]byte("v/2048"), make([]byte, 2048)))
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for key, want := range map[string]bool{"v/big": true, "v/small": false, "w/big": false} {
+	for key, want := range map[string]bool{"v/big": true, "v/small": false, "w/big": false, "v/2047": false, "v/2048": true} {
 		if _, ok, err := d.valueLocation([]byte(key)); err != nil || ok != want {
 			t.Fatalf("%s kept in a segment: %v (%v), want %v", key, ok, err, want)
 		}
@@ -149,7 +150,7 @@ func TestValuesKeptInSegments(t *testing.T) {
 		seen = append(seen, string(it.Key())+"="+fmt.Sprint(len(v)))
 	}
 	it.Close()
-	if got := strings.Join(seen, " "); got != fmt.Sprintf("v/big=%d v/small=5", len(big)) {
+	if got := strings.Join(seen, " "); got != fmt.Sprintf("v/2047=2047 v/2048=2048 v/big=%d v/small=5", len(big)) {
 		t.Fatalf("iterated %s", got)
 	}
 	// The delete frees the entry's blocks.
