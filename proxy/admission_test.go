@@ -107,3 +107,45 @@ func TestRequestsPastTheLimitSlowDown(t *testing.T) {
 		t.Fatal("refused request not counted in basalt_s3_requests_refused_total")
 	}
 }
+
+// A client that goes away while its request waits for a slot gets no
+// answer and is not counted as refused; one still there is.
+func TestClientGoneWhileWaitingIsNotRefused(t *testing.T) {
+	p, err := New(Config{Store: openStore(t), Credentials: creds{}, MaxRequests: 1, RequestWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.admit.enter(context.Background()) { // the only slot, held
+		t.Fatal("first slot not taken")
+	}
+	defer p.admit.leave()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	w := httptest.NewRecorder()
+	p.Handler().ServeHTTP(w, sign(t, httptest.NewRequest("GET", "/bkt?list-type=2", nil)).WithContext(ctx))
+	if w.Body.Len() != 0 || w.Code != 499 {
+		t.Fatalf("gone client answered %d %q", w.Code, w.Body.String())
+	}
+	refused := func() string {
+		w := httptest.NewRecorder()
+		p.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		for _, l := range strings.Split(w.Body.String(), "\n") {
+			if strings.HasPrefix(l, "basalt_s3_requests_refused_total ") {
+				return strings.TrimPrefix(l, "basalt_s3_requests_refused_total ")
+			}
+		}
+		return "missing"
+	}
+	if got := refused(); got != "0" {
+		t.Fatalf("gone client counted as refused (%s)", got)
+	}
+	p.admit.wait = time.Millisecond
+	w = httptest.NewRecorder()
+	p.Handler().ServeHTTP(w, sign(t, httptest.NewRequest("GET", "/bkt?list-type=2", nil)))
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "SlowDown") {
+		t.Fatalf("waiting client: %d %q", w.Code, w.Body.String())
+	}
+	if got := refused(); got != "1" {
+		t.Fatalf("refusals counted %s, want 1", got)
+	}
+}

@@ -202,6 +202,10 @@ func (p *Proxy) serve(c *gin.Context) {
 	proto := p.protocol(r)
 	if proto != "keystone" && p.admit != nil {
 		if !p.admit.enter(r.Context()) {
+			if r.Context().Err() != nil {
+				c.Status(499) // the client went away while it waited: no answer
+				return
+			}
 			p.metrics.refused.Inc()
 			if proto == "swift" {
 				api = "Swift"
