@@ -34,6 +34,9 @@ import (
 // disk's database under indexPrefix, committed with the disk's metadata
 // (see noteIndex): a crash loses only entries whose commit did not return.
 //
+// Database values a journaled disk keeps out of its database are entries
+// of the same kind, with their own magic (values.go).
+//
 // Disks written before segments keep their shard files under shards/:
 // they are read and removed there, never written.
 
