@@ -69,6 +69,7 @@ type Options struct {
 // Disk is one local disk.
 type Disk struct {
 	root    string
+	meta    string // the database's directory
 	fs      vfs.FS
 	db      *badger.DB
 	format  Format
@@ -110,7 +111,7 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 	if opts.MemTableBytes == 0 {
 		opts.MemTableBytes = 8 << 20
 	}
-	d := &Disk{root: root, fs: fsys, log: opts.Logger.With("disk", root), journaled: opts.Journaled}
+	d := &Disk{root: root, meta: filepath.Join(root, "meta"), fs: fsys, log: opts.Logger.With("disk", root), journaled: opts.Journaled}
 	if opts.ReadCacheBytes == 0 {
 		opts.ReadCacheBytes = 8 << 20
 	}
@@ -172,7 +173,8 @@ func Open(root string, fsys vfs.FS, opts Options) (*Disk, error) {
 	return d, nil
 }
 
-func (d *Disk) metaPath() string { return filepath.Join(d.root, "meta") }
+// metaPath is where the database lives (joined once: every read asks).
+func (d *Disk) metaPath() string { return d.meta }
 
 func (d *Disk) loadFormat() error {
 	p := filepath.Join(d.root, "FORMAT")

@@ -20,11 +20,17 @@ func readConditions(h http.Header, prefix string) conditions {
 		IfMatch:     h.Get(prefix + "If-Match"),
 		IfNoneMatch: h.Get(prefix + "If-None-Match"),
 	}
-	if t, err := http.ParseTime(h.Get(prefix + "If-Modified-Since")); err == nil {
-		c.IfModifiedSince = t
+	// An absent header is not parsed: ParseTime tries three layouts, each
+	// failing with an allocated error.
+	if v := h.Get(prefix + "If-Modified-Since"); v != "" {
+		if t, err := http.ParseTime(v); err == nil {
+			c.IfModifiedSince = t
+		}
 	}
-	if t, err := http.ParseTime(h.Get(prefix + "If-Unmodified-Since")); err == nil {
-		c.IfUnmodifiedSince = t
+	if v := h.Get(prefix + "If-Unmodified-Since"); v != "" {
+		if t, err := http.ParseTime(v); err == nil {
+			c.IfUnmodifiedSince = t
+		}
 	}
 	return c
 }
