@@ -108,8 +108,9 @@ func TestRequestsPastTheLimitSlowDown(t *testing.T) {
 	}
 }
 
-// A client that goes away while its request waits for a slot gets no
-// answer and is not counted as refused; one still there is.
+// A client that goes away while its request waits for a slot gets only a
+// 499 status, no SlowDown body, and is not counted as refused; one still
+// there is.
 func TestClientGoneWhileWaitingIsNotRefused(t *testing.T) {
 	p, err := New(Config{Store: openStore(t), Credentials: creds{}, MaxRequests: 1, RequestWait: time.Minute})
 	if err != nil {

@@ -203,7 +203,7 @@ func (p *Proxy) serve(c *gin.Context) {
 	if proto != "keystone" && p.admit != nil {
 		if !p.admit.enter(r.Context()) {
 			if r.Context().Err() != nil {
-				c.Status(499) // the client went away while it waited: no answer
+				c.Status(499) // the client went away while it waited (nginx's 499, read by nobody)
 				return
 			}
 			p.metrics.refused.Inc()
