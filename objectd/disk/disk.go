@@ -431,14 +431,11 @@ func (t localTxn) Get(key []byte) ([]byte, error) {
 			return v, nil
 		}
 	}
-	it, err := t.t.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, ErrNotFound
-	}
+	c, err := readItem(t.t, key)
 	if err != nil {
 		return nil, err
 	}
-	return t.d.itemValue(it, nil)
+	return t.d.itemValue(key, c)
 }
 
 // Update runs fn in a read-write transaction and commits it durably.
@@ -794,29 +791,30 @@ func (d *Disk) Get(key []byte) ([]byte, error) {
 	gen := d.cache.generation(key)
 	txn := d.db.NewTransactionAt(math.MaxUint64, false)
 	defer txn.Discard()
-	it, err := txn.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, ErrNotFound
-	}
+	c, err := readItem(txn, key)
 	if err != nil {
 		return nil, err
 	}
-	v, err := it.ValueCopy(nil)
-	if err != nil {
-		return nil, err
-	}
-	c := cached{val: v, meta: it.UserMeta()}
 	d.cache.put(key, c, gen)
 	return d.cachedValue(key, c)
 }
 
-// cachedValue returns a copy of a value as the database holds it, read
-// from its segment when kept there.
+// cachedValue returns a copy of a value the cache holds, read from its
+// segment when kept there.
 func (d *Disk) cachedValue(key []byte, c cached) ([]byte, error) {
-	if c.meta&metaInSegment != 0 {
-		return d.segmentValue(key, c.val)
+	if c.meta&metaInSegment == 0 {
+		return bytes.Clone(c.val), nil
 	}
-	return bytes.Clone(c.val), nil
+	return d.segmentValue(key, c.val)
+}
+
+// itemValue returns the value of a database item read for this caller
+// (its own copy), from its segment when kept there.
+func (d *Disk) itemValue(key []byte, c cached) ([]byte, error) {
+	if c.meta&metaInSegment == 0 {
+		return c.val, nil
+	}
+	return d.segmentValue(key, c.val)
 }
 
 // Iterator walks keys in order within a prefix.
@@ -858,7 +856,14 @@ func (i *Iterator) Valid() bool { return i.it.ValidForPrefix(i.prefix) }
 func (i *Iterator) Key() []byte { return i.it.Item().Key() }
 
 // Value copies the current value into buf.
-func (i *Iterator) Value(buf []byte) ([]byte, error) { return i.d.itemValue(i.it.Item(), buf) }
+func (i *Iterator) Value(buf []byte) ([]byte, error) {
+	it := i.it.Item()
+	v, err := it.ValueCopy(buf)
+	if err != nil {
+		return nil, err
+	}
+	return i.d.itemValue(it.Key(), cached{val: v, meta: it.UserMeta()})
+}
 
 // View calls fn with the current value, valid only during the call.
 func (i *Iterator) View(fn func(val []byte) error) error {
@@ -866,7 +871,7 @@ func (i *Iterator) View(fn func(val []byte) error) error {
 	if it.UserMeta()&metaInSegment == 0 {
 		return it.Value(fn)
 	}
-	v, err := i.d.itemValue(it, nil)
+	v, err := i.Value(nil)
 	if err != nil {
 		return err
 	}

@@ -80,11 +80,17 @@ func (r *journalRig) snapshot() {
 
 // halt stops the journal without a checkpoint and closes the databases.
 func (r *journalRig) halt() {
-	close(r.j.stop)
-	<-r.j.done
-	r.j.f.Close()
+	halt(r.j, r.disks)
 	r.j = nil
-	for _, d := range r.disks {
+}
+
+// halt stops j without a checkpoint and closes its disks' databases, as a
+// crash would leave them.
+func halt(j *Journal, disks []*Disk) {
+	close(j.stop)
+	<-j.done
+	j.f.Close()
+	for _, d := range disks {
 		d.journal.Store(nil)
 		d.db.Close()
 		d.db = nil

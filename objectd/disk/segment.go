@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/dgraph-io/badger/v4"
+
 	"github.com/basaltstore/basalt/internal/vfs"
 )
 
@@ -123,6 +125,12 @@ const (
 
 func encodeHeader(e header) []byte {
 	h := make([]byte, entryHeader)
+	putHeader(h, e)
+	return h
+}
+
+// putHeader encodes e into the first entryHeader bytes of h (zeros).
+func putHeader(h []byte, e header) {
 	if e.kind == kindValue {
 		copy(h, valueMagic)
 		binary.LittleEndian.PutUint32(h[116:], e.crc)
@@ -133,7 +141,6 @@ func encodeHeader(e header) []byte {
 	h[12] = byte(len(e.id))
 	copy(h[13:], e.id)
 	binary.LittleEndian.PutUint32(h[entryHeader-4:], crc32.Checksum(h[:entryHeader-4], castagnoli))
-	return h
 }
 
 // decodeHeader returns a valid header's contents.
@@ -399,6 +406,22 @@ func (d *Disk) location(dataID string) (location, bool, error) {
 	return l, err == nil, err
 }
 
+// entryLocation returns where the database says the entry h names lies.
+func entryLocation(txn *badger.Txn, h header) (location, bool, error) {
+	if h.kind == kindValue {
+		return segmentLocation(txn, []byte(h.id))
+	}
+	c, err := readItem(txn, indexKey(h.id))
+	if errors.Is(err, ErrNotFound) {
+		return location{}, false, nil
+	}
+	if err != nil {
+		return location{}, false, err
+	}
+	l, err := decodeLocation(c.val)
+	return l, err == nil, err
+}
+
 // punch frees the blocks of the entry at l.
 func (d *Disk) punch(l location) error {
 	f, err := d.segs.file(l.seq)
@@ -637,15 +660,18 @@ func (d *Disk) reclaimSegment(seq uint64, r *Reclaimed) error {
 			ierr = f.Punch(from, to-from)
 		}
 	}
+	if d.db == nil {
+		return ErrClosed
+	}
+	if err := vfs.Check(d.fs, vfs.OpRead, d.metaPath()); err != nil {
+		return err
+	}
+	// One read transaction for the scan (it reads the latest state at
+	// every lookup), and no read cache: the scan's keys are cold.
+	txn := d.db.NewTransactionAt(math.MaxUint64, false)
+	defer txn.Discard()
 	err = scanEntries(f, fi.Size(), func(off int64, h header) {
-		var l location
-		var ok bool
-		var err error
-		if h.kind == kindValue {
-			l, ok, err = d.valueLocation([]byte(h.id))
-		} else {
-			l, ok, err = d.location(h.id)
-		}
+		l, ok, err := entryLocation(txn, h)
 		if err != nil {
 			ierr = cmp.Or(ierr, err)
 			return

@@ -108,7 +108,7 @@ func (d *Disk) appendValues(vals []stagedValue) ([]location, uint64, error) {
 	pos := int64(0)
 	for i, sv := range vals {
 		n := int64(len(sv.val))
-		copy(buf[pos:], encodeHeader(header{kind: kindValue, id: string(sv.key), n: n, crc: crc32.Checksum(sv.val, castagnoli)}))
+		putHeader(buf[pos:], header{kind: kindValue, id: string(sv.key), n: n, crc: crc32.Checksum(sv.val, castagnoli)})
 		copy(buf[pos+entryHeader:], sv.val)
 		locs[i] = location{seq: seg.seq, off: seg.end + pos + entryHeader, len: n}
 		pos += alignUp(entryHeader + n)
@@ -211,16 +211,6 @@ func (d *Disk) readValue(key []byte, l location) ([]byte, error) {
 	return buf[entryHeader:], nil
 }
 
-// itemValue returns a copy of an item's value, read from its segment when
-// kept there.
-func (d *Disk) itemValue(it *badger.Item, buf []byte) ([]byte, error) {
-	v, err := it.ValueCopy(buf)
-	if err != nil || it.UserMeta()&metaInSegment == 0 {
-		return v, err
-	}
-	return d.segmentValue(it.Key(), v)
-}
-
 // segmentValue reads the value of key from where loc (a database value
 // marked metaInSegment) says it lies.
 func (d *Disk) segmentValue(key, loc []byte) ([]byte, error) {
@@ -242,22 +232,28 @@ func (d *Disk) valueLocation(key []byte) (location, bool, error) {
 	return segmentLocation(txn, key)
 }
 
-func segmentLocation(txn *badger.Txn, key []byte) (location, bool, error) {
+// readItem reads key's value as the database holds it (a copy).
+func readItem(txn *badger.Txn, key []byte) (cached, error) {
 	it, err := txn.Get(key)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return location{}, false, nil
+		return cached{}, ErrNotFound
 	}
 	if err != nil {
-		return location{}, false, err
-	}
-	if it.UserMeta()&metaInSegment == 0 {
-		return location{}, false, nil
+		return cached{}, err
 	}
 	v, err := it.ValueCopy(nil)
+	return cached{val: v, meta: it.UserMeta()}, err
+}
+
+func segmentLocation(txn *badger.Txn, key []byte) (location, bool, error) {
+	c, err := readItem(txn, key)
+	if errors.Is(err, ErrNotFound) || err == nil && c.meta&metaInSegment == 0 {
+		return location{}, false, nil
+	}
 	if err != nil {
 		return location{}, false, err
 	}
-	l, err := decodeLocation(v)
+	l, err := decodeLocation(c.val)
 	return l, err == nil, nil
 }
 

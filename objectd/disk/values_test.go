@@ -66,12 +66,7 @@ func (r *valueRig) open() {
 func (r *valueRig) crash() {
 	r.t.Helper()
 	r.cfs.CrashAt(1)
-	close(r.j.stop)
-	<-r.j.done
-	r.j.f.Close()
-	r.d.journal.Store(nil)
-	r.d.db.Close()
-	r.d.db = nil
+	halt(r.j, []*Disk{r.d})
 	r.d.segs.close()
 	if err := r.cfs.Settle(); err != nil {
 		r.t.Fatal(err)
