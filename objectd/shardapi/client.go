@@ -238,6 +238,9 @@ func (v *Volume) request(ctx context.Context, method, rest, rawQuery string, bod
 // (and the body is closed).
 func (v *Volume) send(req *http.Request, ok ...int) (*http.Response, error) {
 	resp, err := v.hc.Do(req)
+	if err == nil {
+		v.noteHealing(resp)
+	}
 	if err != nil {
 		if errors.Is(req.Context().Err(), context.Canceled) {
 			return nil, fmt.Errorf("shardapi: %s %s: %w", req.Method, v.name, err)
@@ -356,6 +359,14 @@ func (v *Volume) Healthy() error {
 		return nil
 	}
 	return v.answerError(resp)
+}
+
+// noteHealing refreshes the cached Healing state from an answer that
+// carries it (every answer about a disk the node has).
+func (v *Volume) noteHealing(resp *http.Response) {
+	if h, err := strconv.ParseBool(resp.Header.Get(hdrHealing)); err == nil {
+		v.setHealingCache(h)
+	}
 }
 
 func (v *Volume) setHealingCache(on bool) {

@@ -16,6 +16,10 @@
 //	POST   iter                {"prefix","start","limit","values"} -> {"items":[{k,v}],"more"}
 //	GET    healing, PUT healing  body "true" or "false"
 //
+// Every answer about a disk carries X-Basalt-Healing, the disk's state
+// when the request began; the client keeps the last one it saw (Healing),
+// so a "not found" is judged by the state of the disk that gave it.
+//
 // Every request carries X-Basalt-Date (unix nanoseconds) and
 // X-Basalt-Auth = hex(HMAC-SHA256(secret, method "\n" escaped path "?"
 // raw query "\n" date)); a missing or wrong MAC, or a date more than five

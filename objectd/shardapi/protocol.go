@@ -42,7 +42,7 @@ const (
 	hdrDate    = "X-Basalt-Date"
 	hdrAuth    = "X-Basalt-Auth"
 	hdrError   = "X-Basalt-Error"   // machine-readable error code of an answer
-	hdrHealing = "X-Basalt-Healing" // "true"/"false" on health answers
+	hdrHealing = "X-Basalt-Healing" // "true"/"false" on every answer about a disk
 
 	// Error codes in X-Basalt-Error (and the JSON body's "code").
 	codeNoSuchDisk = "no-such-disk"

@@ -102,6 +102,11 @@ func (h *Handler) withDisk(fn func(http.ResponseWriter, *http.Request, disk.Volu
 		if l, ok := vol.(*localVolume); ok {
 			vol = l.Volume // remote transactions take the locks themselves
 		}
+		// Every answer says whether the disk was being filled back when
+		// the request began: a "not found" from such a disk proves
+		// nothing, and the client must not judge it by a state cached
+		// before the node restarted with the disk replaced.
+		w.Header().Set(hdrHealing, strconv.FormatBool(vol.Healing()))
 		fn(w, r, vol)
 	}
 }

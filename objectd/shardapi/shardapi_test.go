@@ -853,3 +853,30 @@ func TestRottenValueCrossesAsCorrupt(t *testing.T) {
 		t.Fatal("rot marked the volume down")
 	}
 }
+
+// A node that restarts with its disk being filled back says so in every
+// answer: a "not found" from that disk must not be taken for absence
+// because the client cached "not healing" before the restart.
+func TestHealingStateRidesEveryAnswer(t *testing.T) {
+	n := newNode(t, 1)
+	d := n.first()
+	v := dial(n, d, Options{})
+	if err := v.Healthy(); err != nil || v.Healing() {
+		t.Fatalf("before: %v, healing %v", err, v.Healing())
+	}
+	n.stop()
+	if _, err := v.Get([]byte("o/x")); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("node down: %v", err)
+	}
+	if err := d.SetHealing(true); err != nil { // the replaced disk, filling back
+		t.Fatal(err)
+	}
+	n.restart(t)
+	v.Reinstate()
+	if _, err := v.Get([]byte("o/x")); !errors.Is(err, disk.ErrNotFound) {
+		t.Fatalf("Get: %v", err)
+	}
+	if !v.Healing() {
+		t.Fatal("a disk being filled back answered not found, and the client says it is not healing")
+	}
+}

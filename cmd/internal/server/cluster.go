@@ -201,10 +201,13 @@ func (s *shardService) probeOnce() {
 				}
 				return
 			}
+			// The node answers: ask each other disk too, not only those
+			// already Failed. A disk marked down by the NoteIO above less
+			// than HoldDown ago is not Failed yet, but would become so
+			// right after and stay down for RetryAfter with its node up.
+			// The answers also refresh each disk's Healing state.
 			for _, v := range vols[1:] {
-				if v.Failed() {
-					_ = v.Healthy()
-				}
+				_ = v.Healthy()
 			}
 		}()
 	}
