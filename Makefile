@@ -5,13 +5,15 @@ VERSION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 ARGS    ?=
 
-.PHONY: help build run test test-deps vet bench bench-core mint fmt clean
+.PHONY: help build run test test-deps vet bench bench-reference bench-compare bench-core mint fmt clean
 
 help:
 	@echo "make build   build bin/basalt"
 	@echo "make run     build, then run bin/basalt server (extra flags: ARGS='--address 127.0.0.1:9000')"
 	@echo "make test    install missing test tools (aws CLI, boto3), go vet, then all tests"
 	@echo "make bench   basalt bench's standard set against a fresh server"
+	@echo "make bench-reference  the same set against the reference server (MinIO, 4 directories, 2+2)"
+	@echo "make bench-compare    both, then Basalt's throughput as a multiple of the reference's"
 	@echo "make bench-core  go test benchmarks of the storage core"
 	@echo "make mint    minio-go's functional suite against a fresh server"
 	@echo "make fmt     gofmt every Go file"
@@ -34,6 +36,12 @@ test: test-deps vet
 
 bench:
 	sh scripts/bench.sh
+
+bench-reference:
+	BENCH_TARGET=reference sh scripts/bench.sh
+
+bench-compare:
+	sh scripts/bench-compare.sh
 
 bench-core:
 	$(GO) test -run xxx -bench . ./objectd/...

@@ -1,6 +1,14 @@
 #!/bin/sh
-# Runs the standard benchmark set against a fresh bin/basalt server and
-# prints one summary table, then the server's peak memory.
+# Runs the standard benchmark set against a fresh server and prints one
+# summary table, then the server's peak memory.
+#
+# BENCH_TARGET chooses the server:
+#   basalt     (default) bin/basalt server, built from this tree
+#   reference  the leading Go erasure-coded S3 server (MinIO, at the
+#              version below, built from the Go module proxy into
+#              bin/reference once), on 4 directories at 2 data + 2 parity:
+#              the same disks, redundancy and client as Basalt's run, so
+#              the two tables compare on this machine
 #
 # The server runs on a free 127.0.0.1 port with its data in a temporary
 # folder, both removed on exit (also on Ctrl-C or failure). The set, all at
@@ -15,16 +23,27 @@
 #   mixed-1MiB 45% get, 30% stat, 15% put, 10% delete on 1 MiB objects
 #
 # Each run removes its objects afterwards. Reports are kept in
-# BENCH_OUT (default bin/bench), as JSON and HTML per workload.
+# BENCH_OUT (default bin/bench, or bin/bench-reference), as JSON and HTML
+# per workload. `make bench-compare` runs both and prints the ratios.
 set -eu
 
 cd "$(dirname "$0")/.."
+target=${BENCH_TARGET:-basalt}
 duration=${BENCH_DURATION:-30s}
 concurrency=${BENCH_CONCURRENCY:-8}
-out=${BENCH_OUT:-bin/bench}
+reference_version=v0.0.0-20260212201848-7aac2a2c5b7c
+case "$target" in
+basalt) out=${BENCH_OUT:-bin/bench} ;;
+reference) out=${BENCH_OUT:-bin/bench-reference} ;;
+*) echo "bench: BENCH_TARGET is basalt or reference, not '$target'" >&2; exit 2 ;;
+esac
 
 echo "bench: building bin/basalt"
 go build -o bin/basalt ./cmd/basalt
+if [ "$target" = reference ] && ! go version -m bin/reference/minio 2>/dev/null | grep -q "$reference_version"; then
+	echo "bench: building the reference server (github.com/minio/minio@$reference_version) into bin/reference"
+	GOBIN="$PWD/bin/reference" GOFLAGS= go install "github.com/minio/minio@$reference_version"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/basalt-bench.XXXXXX")
 server_pid=""
@@ -43,25 +62,38 @@ bench="bin/basalt bench"
 access=benchroot
 secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 log="$work/server.log"
-BASALT_ROOT_USER=$access BASALT_ROOT_PASSWORD=$secret \
-	bin/basalt server --data "$work/data" --address 127.0.0.1:0 >"$work/server.out" 2>"$log" &
-server_pid=$!
-
-# The ready line names the port the server took; then wait for the health
-# check to answer.
 addr=""
+if [ "$target" = basalt ]; then
+	BASALT_ROOT_USER=$access BASALT_ROOT_PASSWORD=$secret \
+		bin/basalt server --data "$work/data" --address 127.0.0.1:0 >"$work/server.out" 2>"$log" &
+	server_pid=$!
+	health=/health/ready
+else
+	# A free port: bind port 0, note it, let it go.
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	addr=127.0.0.1:$port
+	# MINIO_CI_CD lets it use directories on the root disk.
+	MINIO_ROOT_USER=$access MINIO_ROOT_PASSWORD=$secret MINIO_STORAGE_CLASS_STANDARD=EC:2 MINIO_CI_CD=1 \
+		bin/reference/minio server --quiet --address "$addr" --console-address 127.0.0.1:0 \
+		"$work/d1" "$work/d2" "$work/d3" "$work/d4" >"$work/server.out" 2>"$log" &
+	server_pid=$!
+	health=/minio/health/ready
+fi
+
+# Basalt's ready line names the port the server took; then wait for the
+# health check to answer.
 tries=0
-until [ -n "$addr" ] && curl -sf "http://$addr/health/ready" >/dev/null 2>&1; do
+until [ -n "$addr" ] && curl -sf "http://$addr$health" >/dev/null 2>&1; do
 	if ! kill -0 "$server_pid" 2>/dev/null; then
 		echo "bench: server exited:" >&2
-		cat "$log" >&2
+		cat "$log" "$work/server.out" >&2
 		exit 1
 	fi
 	[ -n "$addr" ] || addr=$(sed -n 's/.*msg="basalt server ready" address=\([^ ]*\).*/\1/p' "$log" | head -n 1)
 	tries=$((tries + 1))
 	if [ "$tries" -gt 300 ]; then
 		echo "bench: server not ready after 60s" >&2
-		cat "$log" >&2
+		cat "$log" "$work/server.out" >&2
 		exit 1
 	fi
 	sleep 0.2
@@ -103,7 +135,7 @@ run mixed-1MiB mixed --size 1MiB --objects 200 --mix get=45,stat=30,put=15,delet
 rss=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$server_pid/status" 2>/dev/null || true)
 
 echo
-echo "basalt bench: standard set, $duration each, concurrency $concurrency, server on $addr"
+echo "basalt bench: standard set against $target, $duration each, concurrency $concurrency, server on $addr"
 set --
 for name in put-1MiB get-1MiB put-4KiB get-4KiB list-2000 mixed-1MiB; do
 	[ -f "$out/$name.json" ] && set -- "$@" "$out/$name.json"
