@@ -31,9 +31,10 @@ import (
 // checkpoint syncs the value segments before it syncs the database and
 // drops any journal record (syncMeta). Replaying a record appends the
 // value again and points the key at the new copy. Deleting the key
-// punches its entry once the delete is committed. Entries no key points
-// to any more (a crash's leftovers, a value written again, an update that
-// failed) are freed by Reclaim once their segment is sealed and synced.
+// punches its entry once the delete is committed, and so does writing the
+// key again. Entries no key points to any more (a crash's leftovers, a
+// value written again by a replay, an update that failed) are freed by
+// Reclaim once their segment is sealed and synced.
 
 const (
 	valueMagic = "BSV1"
@@ -212,13 +213,42 @@ func (d *Disk) readValue(key []byte, l location) ([]byte, error) {
 }
 
 // segmentValue reads the value of key from where loc (a database value
-// marked metaInSegment) says it lies.
+// marked metaInSegment) says it lies. A write or delete of key committed
+// since loc was read punches the entry loc names, which then reads as
+// corrupt: the key is read again as it is now, and only an entry the
+// database still points to counts as corrupt.
 func (d *Disk) segmentValue(key, loc []byte) ([]byte, error) {
-	l, err := decodeLocation(loc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	for try := 0; ; try++ {
+		l, err := decodeLocation(loc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		v, err := d.readValue(key, l)
+		if !errors.Is(err, ErrCorrupt) || try == 2 {
+			return v, err
+		}
+		now, rerr := d.currentItem(key)
+		switch {
+		case errors.Is(rerr, ErrNotFound):
+			return nil, rerr
+		case rerr != nil || now.meta&metaInSegment != 0 && bytes.Equal(now.val, loc):
+			return nil, err
+		case now.meta&metaInSegment == 0:
+			return now.val, nil
+		}
+		loc = now.val
 	}
-	return d.readValue(key, l)
+}
+
+// currentItem reads key's database item in a transaction of its own,
+// past the read cache.
+func (d *Disk) currentItem(key []byte) (cached, error) {
+	if d.db == nil {
+		return cached{}, ErrClosed
+	}
+	txn := d.db.NewTransactionAt(math.MaxUint64, false)
+	defer txn.Discard()
+	return readItem(txn, key)
 }
 
 // valueLocation returns where the value of key lies when it is kept in a
@@ -261,8 +291,8 @@ func segmentLocation(txn *badger.Txn, key []byte) (location, bool, error) {
 // disk's database, keeping values in segments where they belong. The
 // values are staged (reads of the batch see them), written with one write
 // by flush before the commit, and pointed to from the transaction. After
-// the commit, done frees the entries of the values deleted (or, when the
-// commit failed, those written).
+// the commit, done frees the entries of the values deleted or replaced
+// (or, when the commit failed, those written).
 type applier struct {
 	d       *Disk
 	txn     *badger.Txn
@@ -290,6 +320,9 @@ func (a *applier) unstage(key []byte) {
 func (a *applier) Set(key, val []byte) error {
 	a.unstage(key)
 	a.keys = append(a.keys, key)
+	if err := a.release(key); err != nil {
+		return err
+	}
 	if !a.d.inSegment(key, val) {
 		return a.txn.Set(key, val)
 	}
@@ -304,16 +337,27 @@ func (a *applier) Set(key, val []byte) error {
 func (a *applier) Delete(key []byte) error {
 	a.unstage(key)
 	a.keys = append(a.keys, key)
-	if a.d.valuePrefix != nil && bytes.HasPrefix(key, a.d.valuePrefix) {
-		l, ok, err := segmentLocation(a.txn, key)
-		if err != nil {
-			return err
-		}
-		if ok {
-			a.freed = append(a.freed, l)
-		}
+	if err := a.release(key); err != nil {
+		return err
 	}
 	return a.txn.Delete(key)
+}
+
+// release notes the entry of key's committed value, if a segment holds
+// it, to be freed once the batch that replaces or deletes it is
+// committed (a repair writes an inline shard again, for one).
+func (a *applier) release(key []byte) error {
+	if a.d.valuePrefix == nil || !bytes.HasPrefix(key, a.d.valuePrefix) {
+		return nil
+	}
+	l, ok, err := segmentLocation(a.txn, key)
+	if err != nil {
+		return err
+	}
+	if ok {
+		a.freed = append(a.freed, l)
+	}
+	return nil
 }
 
 // get returns a value the batch staged.
