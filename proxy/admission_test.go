@@ -1,11 +1,13 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +45,8 @@ func TestRequestsPastTheLimitSlowDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	entered := make(chan struct{}, 8)
+	p.admit.entered = func() { entered <- struct{}{} }
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	call := func(req *http.Request) (int, string, string) {
@@ -61,14 +65,20 @@ func TestRequestsPastTheLimitSlowDown(t *testing.T) {
 	if st, code, _ := call(sign(t, newReq(t, "PUT", srv.URL+"/bkt"))); st != 200 {
 		t.Fatalf("create bucket: %d %s", st, code)
 	}
-	// Two uploads take both slots: each is inside the server once it has
-	// read the first byte of its body.
+	<-entered
+	// Two uploads take both slots; they wait for the rest of their
+	// bodies, which a failing test cuts short before the server closes.
 	body := "0123456789"
 	type upload struct {
 		w    *io.PipeWriter
 		done chan int
 	}
 	var ups []upload
+	defer func() {
+		for _, u := range ups {
+			u.w.CloseWithError(io.ErrUnexpectedEOF)
+		}
+	}()
 	for _, key := range []string{"k1", "k2"} {
 		pr, pw := io.Pipe()
 		req, _ := http.NewRequest("PUT", srv.URL+"/bkt/"+key, pr)
@@ -79,10 +89,11 @@ func TestRequestsPastTheLimitSlowDown(t *testing.T) {
 			st, _, _ := call(req)
 			u.done <- st
 		}()
+		ups = append(ups, u)
 		if _, err := pw.Write([]byte(body[:1])); err != nil {
 			t.Fatal(err)
 		}
-		ups = append(ups, u)
+		<-entered
 	}
 	st, code, _ := call(sign(t, newReq(t, "GET", srv.URL+"/bkt?list-type=2")))
 	if st != http.StatusServiceUnavailable || code != "SlowDown" {
@@ -148,5 +159,56 @@ func TestClientGoneWhileWaitingIsNotRefused(t *testing.T) {
 	}
 	if got := refused(); got != "1" {
 		t.Fatalf("refusals counted %s, want 1", got)
+	}
+}
+
+// A refused upload's body is read and dropped before the refusal: the
+// client gets SlowDown and keeps its connection, where a close with 4 MiB
+// unread would reset it under the client. A client that waits for "100
+// Continue" gets the refusal without sending its body.
+func TestRefusedUploadKeepsItsConnection(t *testing.T) {
+	p, err := New(Config{Store: openStore(t), Credentials: creds{}, MaxRequests: 1, RequestWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	if !p.admit.enter(context.Background()) { // the only slot, held
+		t.Fatal("slot not taken")
+	}
+	defer p.admit.leave()
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
+	defer client.CloseIdleConnections()
+	var reused []bool
+	put := func(expect bool) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("PUT", srv.URL+"/bkt/big", bytes.NewReader(make([]byte, 4<<20)))
+		if expect {
+			req.Header.Set("Expect", "100-continue")
+		}
+		signUnsigned(t, req)
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(i httptrace.GotConnInfo) { reused = append(reused, i.Reused) },
+		}))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("refused upload: %v", err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var doc struct{ Code string }
+		_ = xml.Unmarshal(b, &doc)
+		return resp.StatusCode, doc.Code
+	}
+	for i := range 2 {
+		if st, code := put(false); st != http.StatusServiceUnavailable || code != "SlowDown" {
+			t.Fatalf("upload %d: %d %s, want 503 SlowDown", i, st, code)
+		}
+	}
+	if len(reused) != 2 || !reused[1] {
+		t.Fatalf("connections reused %v: the refused upload's connection was closed", reused)
+	}
+	if st, code := put(true); st != http.StatusServiceUnavailable || code != "SlowDown" {
+		t.Fatalf("upload waiting for 100 Continue: %d %s, want 503 SlowDown", st, code)
 	}
 }

@@ -207,6 +207,7 @@ func (p *Proxy) serve(c *gin.Context) {
 				return
 			}
 			p.metrics.refused.Inc()
+			drainRefused(c.Writer, r)
 			if proto == "swift" {
 				api = "Swift"
 				p.swift.SlowDown(c.Writer, r)
