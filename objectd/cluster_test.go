@@ -308,6 +308,55 @@ func TestUploadSpanningAnOutageCompletes(t *testing.T) {
 	}
 }
 
+// TestPartUploadedAgainLeavesNothingOnHandoffs uploads a part while two
+// of the key's primaries are down (its shards and records go to the
+// hand-offs in their place), then the same part again once they are
+// back: the replaced part's data and records go from the hand-offs too,
+// at once, and the upload completes with the new part.
+func TestPartUploadedAgainLeavesNothingOnHandoffs(t *testing.T) {
+	ts, _, rg, byID := ringedStore(t)
+	ctx := context.Background()
+	prim, hand := placement(t, rg, byID, "mp")
+	id, err := ts.NewMultipartUpload(ctx, "bkt", "mp", PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range prim[2:] {
+		takeOutOfService(ts, i)
+	}
+	old := randBytes(1, 300<<10)
+	if _, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 1, bytes.NewReader(old), int64(len(old)), PutOptions{}); err != nil {
+		t.Fatalf("part with two primaries down: %v", err)
+	}
+	onHandoffs := 0
+	for _, i := range hand {
+		onHandoffs += len(shardExtents(t, ts.dirs[i]))
+	}
+	if onHandoffs == 0 {
+		t.Fatal("no shard of the part on the hand-offs: the test does not test anything")
+	}
+	reinstate(ts, prim[2:]...)
+	p1 := randBytes(2, 300<<10)
+	pi, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 1, bytes.NewReader(p1), int64(len(p1)), PutOptions{})
+	if err != nil {
+		t.Fatalf("part uploaded again: %v", err)
+	}
+	for _, i := range hand {
+		if n := len(shardExtents(t, ts.dirs[i])); n != 0 {
+			t.Errorf("hand-off %d keeps %d shards of the replaced part", i, n)
+		}
+		if rec, err := ts.readRecord(ts.disks[i], partKey(id, 1)); rec != nil {
+			t.Errorf("hand-off %d keeps the replaced part's record (%v)", i, err)
+		}
+	}
+	if _, err := ts.CompleteMultipartUpload(ctx, "bkt", "mp", id, []CompletePart{{Number: 1, ETag: pi.ETag}}, PutOptions{}); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	if got, err := ts.get(t, "mp", 0, -1); err != nil || !bytes.Equal(got, p1) {
+		t.Fatalf("read: %d bytes, %v; want the part uploaded again", len(got), err)
+	}
+}
+
 // TestDownHandoffCountsAsSilent overwrites a key while one primary is
 // down and another fails the write: the new version goes to two primaries
 // and the first hand-off (three slots, acknowledged). A reader that then

@@ -195,7 +195,31 @@ func (s *Store) PutObjectPart(ctx context.Context, bucket, key, uploadID string,
 			}
 		}
 	}
+	s.dropReplacedPart(bucket, key, set, pkey, w.dataID)
 	return partInfo(pr), nil
+}
+
+// dropReplacedPart removes, from the key's disks beyond set, the record
+// and data of a part that pkey's new upload (data newID) replaced: an
+// upload while some of the set's disks were down put its part on
+// hand-offs in their place, and it stays there otherwise, its data never
+// reclaimed. Data a completed object uses stays (as in dropUpload). The
+// caller holds the key's lock.
+func (s *Store) dropReplacedPart(bucket, key string, set []disk.Volume, pkey []byte, newID string) {
+	extra := s.otherDisks(bucket, key, set)
+	if len(extra) == 0 {
+		return
+	}
+	olds, _ := s.readRecords(extra, pkey)
+	for j, d := range extra {
+		old := olds[j]
+		if d == nil || old == nil || len(old.Parts) != 1 || old.Parts[0].DataID == newID {
+			continue
+		}
+		id := old.Parts[0].DataID
+		s.deleteKeys([]disk.Volume{d}, pkey)
+		s.removeDataIDUnless(d, id, false, func() bool { return !s.objectDataIDs([]disk.Volume{d}, bucket, key)[id] })
+	}
 }
 
 // uploadParts returns the resolved part records of an upload, in order,
