@@ -68,10 +68,22 @@ func (q *request) getObjectAttributes() error {
 		}
 		marker = n
 	}
+	if err := refuseSSEOnRead(q.r.Header); err != nil { // sse.go
+		return err
+	}
+	ck, err := parseCustomerKey(q.r.Header, false)
+	if err != nil {
+		return err
+	}
 	vid, _ := q.versionID() // checked in run
 	info, err := q.s.store.HeadObjectVersion(q.ctx, q.target.Bucket, q.target.Key, vid)
 	if err != nil {
 		return q.versionErr(info, err)
+	}
+	// An object stored with a customer key shows its attributes only to a
+	// request that gives the key, as for GET and HEAD.
+	if _, err := q.s.openObjectKey(info.Headers, ck); err != nil {
+		return err
 	}
 	_, asked := q.query["versionId"]
 	q.setVersionHeaders(q.w.Header(), info, asked)

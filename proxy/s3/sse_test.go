@@ -135,6 +135,23 @@ func TestSSECRoundTrip(t *testing.T) {
 	if r.status != 403 {
 		t.Errorf("HEAD with a wrong key: %d", r.status)
 	}
+	// GetObjectAttributes asks for the key as HEAD does.
+	attrs := func(key []byte) rawResponse {
+		h := http.Header{"X-Amz-Object-Attributes": {"ObjectSize"}}
+		if key != nil {
+			ssecHeaders(h, "X-Amz-", key)
+		}
+		return e.raw("GET", "/bkt/o?attributes", nil, h)
+	}
+	if r := attrs(nil); r.status != 400 || r.code != "InvalidRequest" {
+		t.Errorf("attributes without key: %d %s", r.status, r.code)
+	}
+	if r := attrs(bytes.Repeat([]byte{2}, 32)); r.status != 403 || r.code != "AccessDenied" {
+		t.Errorf("attributes with a wrong key: %d %s", r.status, r.code)
+	}
+	if r := attrs(bytes.Repeat([]byte{1}, 32)); r.status != 200 || !strings.Contains(string(r.body), "<ObjectSize>"+strconv.Itoa(len(body))+"</ObjectSize>") {
+		t.Errorf("attributes with the key: %d %s", r.status, r.body)
+	}
 	// A key given for an object stored without encryption.
 	e.put("bkt", "plain", "hello")
 	r = e.raw("GET", "/bkt/plain", nil, ssecHeaders(nil, "X-Amz-", bytes.Repeat([]byte{1}, 32)))
