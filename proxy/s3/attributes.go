@@ -82,7 +82,7 @@ func (q *request) getObjectAttributes() error {
 	}
 	// An object stored with a customer key shows its attributes only to a
 	// request that gives the key, as for GET and HEAD.
-	if _, err := q.s.openObjectKey(info.Headers, ck); err != nil {
+	if _, err := q.s.openObjectKey(info.Headers, ck, q.target.Bucket, q.target.Key); err != nil {
 		return err
 	}
 	_, asked := q.query["versionId"]

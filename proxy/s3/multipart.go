@@ -38,7 +38,7 @@ func (q *request) createMultipartUpload() error {
 	if err != nil {
 		return err
 	}
-	k, err := q.newKey(enc, &opts)
+	k, err := q.newKey(enc, &opts, q.target.Bucket, q.target.Key)
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (q *request) uploadPart() error {
 	if want == nil {
 		alg, _ = uploadChecksum(up)
 	}
-	k, err := q.s.openObjectKey(up.Options.Headers, ck)
+	k, err := q.s.openObjectKey(up.Options.Headers, ck, q.target.Bucket, q.target.Key)
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func (q *request) uploadPartCopy() error {
 	if err != nil {
 		return err
 	}
-	k, err := q.s.openObjectKey(up.Options.Headers, ck)
+	k, err := q.s.openObjectKey(up.Options.Headers, ck, q.target.Bucket, q.target.Key)
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func (q *request) uploadPartCopy() error {
 		q.w.Header().Set("X-Amz-Copy-Source-Version-Id", info.VersionID)
 	}
 	defer rc.Close()
-	srcK, err := q.s.openObjectKey(info.Headers, srcCK)
+	srcK, err := q.s.openObjectKey(info.Headers, srcCK, src.Bucket, src.Key)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (q *request) putObject() error {
 	body, sum := verifiedBody(q.requestBody(), want, defaultAlgorithm(want, ""), q.auth.Trailer)
 	opts.Checksum = sum
 	opts.Versioning = q.versioning()
-	k, err := q.newKey(enc, &opts)
+	k, err := q.newKey(enc, &opts, q.target.Bucket, q.target.Key)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (q *request) getObject(head bool) error {
 	if err != nil {
 		return q.versionErr(info, err) // versioning.go
 	}
-	k, err := q.s.openObjectKey(info.Headers, ck) // sse.go
+	k, err := q.s.openObjectKey(info.Headers, ck, q.target.Bucket, q.target.Key) // sse.go
 	if err != nil {
 		return err
 	}
@@ -425,7 +425,7 @@ func (q *request) copyObject() error {
 	if onItself && !encryptedInfo(info) {
 		return ErrCopyToItself
 	}
-	srcK, err := q.s.openObjectKey(info.Headers, srcCK)
+	srcK, err := q.s.openObjectKey(info.Headers, srcCK, src.Bucket, src.Key)
 	if err != nil {
 		return err
 	}
@@ -466,7 +466,7 @@ func (q *request) copyObject() error {
 		opts.ContentMD5 = sourceMD5(withClientETag(info))
 	}
 	opts.Versioning = q.versioning()
-	k, err := q.newKey(enc, &opts)
+	k, err := q.newKey(enc, &opts, q.target.Bucket, q.target.Key)
 	if err != nil {
 		return err
 	}

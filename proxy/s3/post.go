@@ -164,7 +164,7 @@ func (q *request) postObject() error {
 	}
 	body, sum := verifiedBody(spool.f, want, defaultAlgorithm(want, alg), nil)
 	opts.Checksum = sum
-	k, err := q.newKey(enc, &opts)
+	k, err := q.newKey(enc, &opts, bucket, key)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ const (
 	sseKeyHash = "X-Basalt-Sse-Keyhash" // SSE-C: base64 HMAC-SHA256(salt, customer key)
 	sseKeyMD5  = "X-Basalt-Sse-Keymd5"  // SSE-C: the key's MD5 as the client sent it
 	sseETag    = "X-Basalt-Sse-Etag"    // SSE-S3 single part: plaintext MD5 (hex)
+	sseBound   = "X-Basalt-Sse-Bound"   // "1": the data key is sealed to the bucket and key (keyAAD)
 )
 
 const (
@@ -187,9 +188,10 @@ type objectKey struct {
 	keyMD5 string // SSE-C
 }
 
-// newObjectKey makes a data key for a new object encrypted as w asks and
-// records it (wrapped) in headers; nil when w asks for no encryption.
-func (s *Server) newObjectKey(w sseWrite, headers map[string]string) (*objectKey, error) {
+// newObjectKey makes a data key for a new object (or upload) bucket/key
+// encrypted as w asks and records it (wrapped, sealed to the bucket and
+// key) in headers; nil when w asks for no encryption.
+func (s *Server) newObjectKey(w sseWrite, headers map[string]string, bucket, key string) (*objectKey, error) {
 	if w.kind == "" {
 		return nil, nil
 	}
@@ -206,10 +208,11 @@ func (s *Server) newObjectKey(w sseWrite, headers map[string]string) (*objectKey
 		headers[sseKeyHash] = base64.StdEncoding.EncodeToString(keyHash(salt, w.customer.key))
 		headers[sseKeyMD5] = w.customer.md5
 	}
-	wrapped, err := wrapKey(kek, dataKey)
+	wrapped, err := wrapKey(kek, dataKey, keyAAD(true, bucket, key))
 	if err != nil {
 		return nil, err
 	}
+	headers[sseBound] = "1"
 	headers[sseKind] = w.kind
 	headers[sseWrapped] = base64.StdEncoding.EncodeToString(wrapped)
 	headers[sseIV] = base64.StdEncoding.EncodeToString(iv)
@@ -224,10 +227,13 @@ func (s *Server) newObjectKey(w sseWrite, headers map[string]string) (*objectKey
 	return k, nil
 }
 
-// openObjectKey checks the SSE-C key c (nil: none given) against an
-// object's stored headers and returns its key; nil for an object stored
-// without encryption.
-func (s *Server) openObjectKey(headers map[string]string, c *customerKey) (*objectKey, error) {
+// openObjectKey checks the SSE-C key c (nil: none given) against the
+// stored headers of object (or upload) bucket/key and returns its key;
+// nil for an object stored without encryption. A data key sealed to
+// another bucket or key (stored headers moved to another object) does not
+// open.
+func (s *Server) openObjectKey(headers map[string]string, c *customerKey, bucket, key string) (*objectKey, error) {
+	aad := keyAAD(stored(headers, sseBound) == "1", bucket, key)
 	kind, _ := headerValue(headers, sseKind)
 	switch kind {
 	case "":
@@ -247,7 +253,7 @@ func (s *Server) openObjectKey(headers map[string]string, c *customerKey) (*obje
 		if !hmac.Equal(sum, keyHash(salt, c.key)) {
 			return nil, ErrAccessDenied
 		}
-		return s.unwrapObjectKey(kind, headers, c.key, c.md5)
+		return s.unwrapObjectKey(kind, headers, c.key, c.md5, aad)
 	case kindS3:
 		if c != nil {
 			return nil, errSSECNotApplies
@@ -255,18 +261,18 @@ func (s *Server) openObjectKey(headers map[string]string, c *customerKey) (*obje
 		if s.masterKey == nil {
 			return nil, errSSENoMasterKey
 		}
-		return s.unwrapObjectKey(kind, headers, s.masterKey, "")
+		return s.unwrapObjectKey(kind, headers, s.masterKey, "", aad)
 	}
 	return nil, errSSECorrupt
 }
 
-func (s *Server) unwrapObjectKey(kind string, headers map[string]string, kek []byte, keyMD5 string) (*objectKey, error) {
+func (s *Server) unwrapObjectKey(kind string, headers map[string]string, kek []byte, keyMD5 string, aad []byte) (*objectKey, error) {
 	wrapped, err1 := base64.StdEncoding.DecodeString(stored(headers, sseWrapped))
 	iv, err2 := base64.StdEncoding.DecodeString(stored(headers, sseIV))
 	if err1 != nil || err2 != nil || len(iv) != aes.BlockSize {
 		return nil, errSSECorrupt
 	}
-	dataKey, err := unwrapKey(kek, wrapped)
+	dataKey, err := unwrapKey(kek, wrapped, aad)
 	if err != nil {
 		return nil, errSSECorrupt
 	}
@@ -288,8 +294,23 @@ func keyHash(salt, key []byte) []byte {
 	return m.Sum(nil)
 }
 
-// wrapKey seals a data key under kek with AES-256-GCM: nonce || sealed.
-func wrapKey(kek, dataKey []byte) ([]byte, error) {
+// keyAAD is what a data key is sealed to: its object's bucket and key
+// when bound, the fixed label alone for objects stored before keys were
+// bound.
+func keyAAD(bound bool, bucket, key string) []byte {
+	aad := []byte("basalt-sse-data-key")
+	if bound {
+		aad = append(aad, 0)
+		aad = append(aad, bucket...)
+		aad = append(aad, 0)
+		aad = append(aad, key...)
+	}
+	return aad
+}
+
+// wrapKey seals a data key under kek with AES-256-GCM, bound to aad:
+// nonce || sealed.
+func wrapKey(kek, dataKey, aad []byte) ([]byte, error) {
 	block, err := aes.NewCipher(kek)
 	if err != nil {
 		return nil, err
@@ -300,10 +321,10 @@ func wrapKey(kek, dataKey []byte) ([]byte, error) {
 	}
 	nonce := make([]byte, g.NonceSize())
 	rand.Read(nonce)
-	return g.Seal(nonce, nonce, dataKey, []byte("basalt-sse-data-key")), nil
+	return g.Seal(nonce, nonce, dataKey, aad), nil
 }
 
-func unwrapKey(kek, wrapped []byte) ([]byte, error) {
+func unwrapKey(kek, wrapped, aad []byte) ([]byte, error) {
 	block, err := aes.NewCipher(kek)
 	if err != nil {
 		return nil, err
@@ -315,7 +336,7 @@ func unwrapKey(kek, wrapped []byte) ([]byte, error) {
 	if len(wrapped) < g.NonceSize() {
 		return nil, errBadWrappedKey
 	}
-	out, err := g.Open(nil, wrapped[:g.NonceSize()], wrapped[g.NonceSize():], []byte("basalt-sse-data-key"))
+	out, err := g.Open(nil, wrapped[:g.NonceSize()], wrapped[g.NonceSize():], aad)
 	if err != nil || len(out) != 32 {
 		return nil, errBadWrappedKey
 	}
@@ -599,9 +620,9 @@ func (q *request) deleteBucketEncryption() error {
 // plaintextETag is the hex form of an MD5.
 func plaintextETag(sum []byte) string { return hex.EncodeToString(sum) }
 
-// newKey makes the data key of a new object (or upload) as enc asks,
-// recording it in opts.Headers; nil when enc asks for no encryption.
-func (q *request) newKey(enc sseWrite, opts *objectd.PutOptions) (*objectKey, error) {
+// newKey makes the data key of a new object (or upload) bucket/key as enc
+// asks, recording it in opts.Headers; nil when enc asks for no encryption.
+func (q *request) newKey(enc sseWrite, opts *objectd.PutOptions, bucket, key string) (*objectKey, error) {
 	if enc.kind == "" {
 		return nil, nil
 	}
@@ -613,7 +634,7 @@ func (q *request) newKey(enc sseWrite, opts *objectd.PutOptions) (*objectKey, er
 	if opts.Headers == nil {
 		opts.Headers = map[string]string{}
 	}
-	return q.s.newObjectKey(enc, opts.Headers)
+	return q.s.newObjectKey(enc, opts.Headers, bucket, key)
 }
 
 // plainETagSetter returns what records the plaintext MD5 of a single-part
