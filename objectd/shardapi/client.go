@@ -155,6 +155,11 @@ func (v *Volume) Failed() bool {
 	return lf != 0 && ff != 0 && now-ff >= int64(v.opts.HoldDown) && now-lf < int64(v.opts.RetryAfter)
 }
 
+// Suspect reports whether the last call failed for want of an answer and
+// none answered since: the volume is Failed, or will be once HoldDown has
+// passed.
+func (v *Volume) Suspect() bool { return v.lastFail.Load() != 0 }
+
 // NoteIO feeds the outcome of an I/O into Failed: an error that says the
 // node is unreachable (or its disk closed) marks the volume down. It
 // always returns false: the node that has the disk decides about taking

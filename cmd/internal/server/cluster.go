@@ -201,13 +201,16 @@ func (s *shardService) probeOnce() {
 				}
 				return
 			}
-			// The node answers: ask each other disk too, not only those
-			// already Failed. A disk marked down by the NoteIO above less
-			// than HoldDown ago is not Failed yet, but would become so
-			// right after and stay down for RetryAfter with its node up.
-			// The answers also refresh each disk's Healing state.
+			// The node answers: ask again each other disk marked down,
+			// not only those already Failed. A disk marked down by the
+			// NoteIO above less than HoldDown ago is not Failed yet, but
+			// would become so right after and stay down for RetryAfter
+			// with its node up. (A disk's Healing state comes with every
+			// answer about it, so the others need no asking.)
 			for _, v := range vols[1:] {
-				_ = v.Healthy()
+				if v.Suspect() {
+					_ = v.Healthy()
+				}
 			}
 		}()
 	}
