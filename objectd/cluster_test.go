@@ -257,6 +257,22 @@ func TestHealKeepsNewerVersionOnHandoffs(t *testing.T) {
 	}
 }
 
+// partWhileDown uploads part n of upload id of "mp" while the disks down
+// are out of service (its shards go to hand-offs in their place), then
+// puts them back.
+func partWhileDown(t *testing.T, ts *testStore, id string, n int, data []byte, down []int) PartInfo {
+	t.Helper()
+	for _, i := range down {
+		takeOutOfService(ts, i)
+	}
+	defer reinstate(ts, down...)
+	pi, err := ts.PutObjectPart(context.Background(), "bkt", "mp", id, n, bytes.NewReader(data), int64(len(data)), PutOptions{})
+	if err != nil {
+		t.Fatalf("part %d with disks %v down: %v", n, down, err)
+	}
+	return pi
+}
+
 // TestUploadSpanningAnOutageCompletes uploads the first part of a
 // multipart upload while two of the key's primaries are down (its shards
 // go to the hand-offs in their place) and the second once they are back
@@ -272,14 +288,7 @@ func TestUploadSpanningAnOutageCompletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1, p2 := randBytes(1, MinPartSize), randBytes(2, 300<<10)
-	for _, i := range prim[2:] {
-		takeOutOfService(ts, i)
-	}
-	pi1, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 1, bytes.NewReader(p1), int64(len(p1)), PutOptions{})
-	if err != nil {
-		t.Fatalf("part 1 with two primaries down: %v", err)
-	}
-	reinstate(ts, prim[2:]...)
+	pi1 := partWhileDown(t, ts, id, 1, p1, prim[2:])
 	pi2, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 2, bytes.NewReader(p2), int64(len(p2)), PutOptions{})
 	if err != nil {
 		t.Fatalf("part 2: %v", err)
@@ -321,13 +330,7 @@ func TestPartUploadedAgainLeavesNothingOnHandoffs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range prim[2:] {
-		takeOutOfService(ts, i)
-	}
-	old := randBytes(1, 300<<10)
-	if _, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 1, bytes.NewReader(old), int64(len(old)), PutOptions{}); err != nil {
-		t.Fatalf("part with two primaries down: %v", err)
-	}
+	partWhileDown(t, ts, id, 1, randBytes(1, 300<<10), prim[2:])
 	onHandoffs := 0
 	for _, i := range hand {
 		onHandoffs += len(shardExtents(t, ts.dirs[i]))
@@ -335,7 +338,6 @@ func TestPartUploadedAgainLeavesNothingOnHandoffs(t *testing.T) {
 	if onHandoffs == 0 {
 		t.Fatal("no shard of the part on the hand-offs: the test does not test anything")
 	}
-	reinstate(ts, prim[2:]...)
 	p1 := randBytes(2, 300<<10)
 	pi, err := ts.PutObjectPart(ctx, "bkt", "mp", id, 1, bytes.NewReader(p1), int64(len(p1)), PutOptions{})
 	if err != nil {

@@ -218,7 +218,7 @@ func (s *Store) dropReplacedPart(bucket, key string, set []disk.Volume, pkey []b
 		}
 		id := old.Parts[0].DataID
 		s.deleteKeys([]disk.Volume{d}, pkey)
-		s.removeDataIDUnless(d, id, false, func() bool { return !s.objectDataIDs([]disk.Volume{d}, bucket, key)[id] })
+		s.removeDataIDUnless(d, id, false, s.unusedOn(d, bucket, key, id))
 	}
 }
 
@@ -390,7 +390,7 @@ func (s *Store) dropUpload(set, extra []disk.Volume, bucket, key, uploadID strin
 		id := p.Parts[0].DataID
 		for _, d := range where[i] {
 			if d != nil && slices.Contains(extra, d) {
-				s.removeDataIDUnless(d, id, false, func() bool { return !s.objectDataIDs([]disk.Volume{d}, bucket, key)[id] })
+				s.removeDataIDUnless(d, id, false, s.unusedOn(d, bucket, key, id))
 			}
 		}
 	}

@@ -113,3 +113,11 @@ func (s *Store) unusedBy(bucket, key, id string) func() bool {
 		return !s.objectDataIDs(s.set(bucket, key), bucket, key)[id]
 	}
 }
+
+// unusedOn is unusedBy for a disk beyond the object's set: it looks at
+// the object's records on d only.
+func (s *Store) unusedOn(d disk.Volume, bucket, key, id string) func() bool {
+	return func() bool {
+		return !s.objectDataIDs([]disk.Volume{d}, bucket, key)[id]
+	}
+}

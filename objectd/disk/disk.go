@@ -789,9 +789,7 @@ func (d *Disk) Get(key []byte) ([]byte, error) {
 		return d.cachedValue(key, c)
 	}
 	gen := d.cache.generation(key)
-	txn := d.db.NewTransactionAt(math.MaxUint64, false)
-	defer txn.Discard()
-	c, err := readItem(txn, key)
+	c, err := d.currentItem(key)
 	if err != nil {
 		return nil, err
 	}

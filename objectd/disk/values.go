@@ -254,12 +254,7 @@ func (d *Disk) currentItem(key []byte) (cached, error) {
 // valueLocation returns where the value of key lies when it is kept in a
 // segment.
 func (d *Disk) valueLocation(key []byte) (location, bool, error) {
-	if d.db == nil {
-		return location{}, false, ErrClosed
-	}
-	txn := d.db.NewTransactionAt(math.MaxUint64, false)
-	defer txn.Discard()
-	return segmentLocation(txn, key)
+	return itemLocation(d.currentItem(key))
 }
 
 // readItem reads key's value as the database holds it (a copy).
@@ -276,7 +271,12 @@ func readItem(txn *badger.Txn, key []byte) (cached, error) {
 }
 
 func segmentLocation(txn *badger.Txn, key []byte) (location, bool, error) {
-	c, err := readItem(txn, key)
+	return itemLocation(readItem(txn, key))
+}
+
+// itemLocation is where the value of a database item (read with err)
+// lies when a segment keeps it.
+func itemLocation(c cached, err error) (location, bool, error) {
 	if errors.Is(err, ErrNotFound) || err == nil && c.meta&metaInSegment == 0 {
 		return location{}, false, nil
 	}
